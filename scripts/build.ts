@@ -1,0 +1,34 @@
+/**
+ * Bundles each Lambda handler (and the CLI) with esbuild: one file per entry, ESM, target node20
+ * (runs on Lambda's nodejs22.x too). The sandbox is never bundled into a handler.
+ */
+import { build } from 'esbuild';
+
+const handlers = ['artifact-uploaded', 'scheduled-promotion', 'codepipeline-action'];
+const { existsSync } = await import('node:fs');
+
+const entryPoints = Object.fromEntries(
+  handlers
+    .filter((name) => existsSync(`src/handlers/${name}.ts`))
+    .map((name) => [`handlers/${name}`, `src/handlers/${name}.ts`]),
+);
+
+const result = await build({
+  entryPoints,
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  outExtension: { '.js': '.mjs' },
+  minify: true,
+  sourcemap: 'linked',
+  metafile: true,
+  // Some CommonJS dependencies call require(); give ESM bundles one.
+  banner: { js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  if (file.endsWith('.mjs')) console.log(`${file}  ${(output.bytes / 1024).toFixed(0)} KiB`);
+}

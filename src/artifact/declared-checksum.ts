@@ -1,0 +1,82 @@
+/**
+ * Declared SHA-256 checksums of an artifact (S3's ChecksumSHA256, or object metadata written by
+ * CI) and their comparison with the SHA-256 ferry computed while reading the bytes.
+ */
+import { ArtifactError } from '../core/errors.js';
+import { ArtifactErrorCode } from './artifact-error-codes.js';
+
+export interface DeclaredChecksum {
+  readonly sha256: string;
+  readonly source: 'ChecksumSHA256' | 'metadata';
+}
+
+/** A declared checksum in Lambda's CodeSha256 form (base64), ready to compare. */
+export interface ComparableChecksum {
+  readonly sha256: string;
+  readonly source: DeclaredChecksum['source'];
+}
+
+const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
+const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+/** S3 composite checksums of multipart uploads: `<base64 of the parts' checksums>-<part count>`. */
+const COMPOSITE_SUFFIX = /-\d+$/;
+
+/** A SHA-256 in base64 (44 chars) or hex (64 chars), as base64; undefined when it is neither. */
+export function normalizeSha256(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (HEX_SHA256.test(trimmed)) return Buffer.from(trimmed, 'hex').toString('base64');
+  // The round trip rejects non-canonical base64 whose padding bits are not zero: it would name
+  // the same digest under a second spelling, and a plain string comparison would call it a mismatch.
+  if (BASE64_SHA256.test(trimmed) && Buffer.from(trimmed, 'base64').toString('base64') === trimmed) return trimmed;
+  return undefined;
+}
+
+/**
+ * Validates every declared checksum before any byte is read, so a typo in CI's metadata fails
+ * fast. Composite checksums are dropped: they are not a SHA-256 of the object.
+ */
+export function prepareDeclaredChecksums(declared: readonly DeclaredChecksum[]): ComparableChecksum[] {
+  const comparable: ComparableChecksum[] = [];
+  for (const { sha256, source } of declared) {
+    const trimmed = sha256.trim();
+    if (COMPOSITE_SUFFIX.test(trimmed) && normalizeSha256(trimmed.replace(COMPOSITE_SUFFIX, '')) !== undefined) {
+      // A multipart upload's ChecksumSHA256 is the SHA-256 of the parts' SHA-256s, suffixed with
+      // the part count. It cannot be compared with the SHA-256 of the whole object, so we skip it
+      // rather than report a false mismatch; the metadata checksum (if any) still applies.
+      continue;
+    }
+    const normalized = normalizeSha256(trimmed);
+    if (normalized === undefined) {
+      throw new ArtifactError(
+        ArtifactErrorCode.ChecksumInvalid,
+        `The artifact's declared SHA-256 (${source}) is '${truncate(trimmed)}', which is neither a base64 (44 characters) ` +
+          'nor a hex (64 characters) SHA-256: fix how CI computes the checksum, then upload the build again.',
+        { context: { source, declared: truncate(trimmed) } },
+      );
+    }
+    comparable.push({ sha256: normalized, source });
+  }
+  return comparable;
+}
+
+/** Throws ARTIFACT_CHECKSUM_MISMATCH when a declared checksum differs from the computed one. */
+export function assertChecksumsMatch(
+  computedSha256: string,
+  declared: readonly ComparableChecksum[],
+  sizeBytes: number,
+): void {
+  for (const { sha256, source } of declared) {
+    if (sha256 === computedSha256) continue;
+    throw new ArtifactError(
+      ArtifactErrorCode.ChecksumMismatch,
+      `The artifact's SHA-256 is ${computedSha256} but its ${source} declares ${sha256}: the object is not the ` +
+        'build CI checksummed (changed, truncated or corrupted on the way). Upload the build again.',
+      { context: { source, declared: sha256, computed: computedSha256, sizeBytes } },
+    );
+  }
+}
+
+/** Declared values come from users' metadata: keep what we echo into logs short. */
+function truncate(value: string): string {
+  return value.length > 100 ? `${value.slice(0, 100)}…` : value;
+}

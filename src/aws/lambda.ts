@@ -1,0 +1,320 @@
+/**
+ * The Lambda adapter: the only place that sends Lambda commands. It maps SDK shapes to ferry's
+ * plain model and SDK exceptions to ferry's typed errors; unknown exceptions are rethrown untouched.
+ */
+import {
+  CodeStorageExceededException,
+  CreateAliasCommand,
+  DeleteFunctionCommand,
+  type FunctionConfiguration,
+  GetAliasCommand,
+  GetFunctionCommand,
+  InvalidParameterValueException,
+  LambdaServiceException,
+  type LambdaClient,
+  ListVersionsByFunctionCommand,
+  PreconditionFailedException,
+  PublishVersionCommand,
+  RequestTooLargeException,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  TooManyRequestsException,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+  type AliasConfiguration,
+} from '@aws-sdk/client-lambda';
+import {
+  AccessError,
+  ArtifactError,
+  ConflictError,
+  DeployFailedError,
+  type ErrorContext,
+  InputError,
+  ThrottledError,
+} from '../core/errors.js';
+import type { AliasState, FunctionState, PublishedVersion, UpdateStatus } from '../core/lambda-model.js';
+
+export type CodeInput =
+  | { readonly zipFile: Uint8Array }
+  | { readonly s3Bucket: string; readonly s3Key: string; readonly s3ObjectVersion: string };
+
+/** The Lambda calls ferry makes, and nothing else. */
+export interface LambdaPort {
+  getFunction(functionName: string, qualifier?: string): Promise<FunctionState>;
+  getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
+  listVersions(functionName: string): Promise<PublishedVersion[]>;
+  updateFunctionCode(input: { functionName: string; revisionId: string; code: CodeInput }): Promise<FunctionState>;
+  publishVersion(input: {
+    functionName: string;
+    codeSha256: string;
+    revisionId: string;
+    description: string;
+  }): Promise<FunctionState>;
+  createAlias(input: {
+    functionName: string;
+    alias: string;
+    version: string;
+    description?: string;
+    routing?: Readonly<Record<string, number>>;
+  }): Promise<AliasState>;
+  updateAlias(input: {
+    functionName: string;
+    alias: string;
+    version: string;
+    revisionId?: string;
+    description?: string;
+    routing?: Readonly<Record<string, number>>;
+  }): Promise<AliasState>;
+  deleteVersion(functionName: string, version: string): Promise<void>;
+}
+
+/** Where the client points, for error context only. */
+export interface LambdaTargetContext {
+  readonly accountId: string;
+  readonly region: string;
+  readonly roleArn?: string;
+}
+
+export function createLambdaPort(client: LambdaClient, where: LambdaTargetContext): LambdaPort {
+  const ctx = (functionName: string, extra: ErrorContext = {}): ErrorContext => ({
+    account: where.accountId,
+    region: where.region,
+    function: functionName,
+    ...extra,
+  });
+
+  return {
+    async getFunction(functionName, qualifier) {
+      try {
+        const out = await client.send(
+          new GetFunctionCommand({ FunctionName: functionName, ...(qualifier ? { Qualifier: qualifier } : {}) }),
+        );
+        return toFunctionState(out.Configuration, functionName);
+      } catch (error) {
+        throw translate(error, 'GetFunction', ctx(functionName, { qualifier }), where);
+      }
+    },
+
+    async getAlias(functionName, alias) {
+      try {
+        return toAliasState(await client.send(new GetAliasCommand({ FunctionName: functionName, Name: alias })));
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException && /alias/i.test(error.message)) return undefined;
+        throw translate(error, 'GetAlias', ctx(functionName, { alias }), where);
+      }
+    },
+
+    async listVersions(functionName) {
+      const versions: PublishedVersion[] = [];
+      let marker: string | undefined;
+      try {
+        do {
+          const page = await client.send(
+            new ListVersionsByFunctionCommand({
+              FunctionName: functionName,
+              MaxItems: 50,
+              ...(marker ? { Marker: marker } : {}),
+            }),
+          );
+          for (const v of page.Versions ?? []) {
+            if (v.Version && v.CodeSha256) {
+              versions.push({
+                version: v.Version,
+                codeSha256: v.CodeSha256,
+                ...(v.Description ? { description: v.Description } : {}),
+              });
+            }
+          }
+          marker = page.NextMarker;
+        } while (marker);
+        return versions;
+      } catch (error) {
+        throw translate(error, 'ListVersionsByFunction', ctx(functionName), where);
+      }
+    },
+
+    async updateFunctionCode({ functionName, revisionId, code }) {
+      const codeParams =
+        'zipFile' in code
+          ? { ZipFile: code.zipFile }
+          : { S3Bucket: code.s3Bucket, S3Key: code.s3Key, S3ObjectVersion: code.s3ObjectVersion };
+      try {
+        const out = await client.send(
+          new UpdateFunctionCodeCommand({ FunctionName: functionName, RevisionId: revisionId, ...codeParams }),
+        );
+        return toFunctionState(out, functionName);
+      } catch (error) {
+        throw translate(error, 'UpdateFunctionCode', ctx(functionName, { revisionId }), where);
+      }
+    },
+
+    async publishVersion({ functionName, codeSha256, revisionId, description }) {
+      try {
+        const out = await client.send(
+          new PublishVersionCommand({
+            FunctionName: functionName,
+            CodeSha256: codeSha256,
+            RevisionId: revisionId,
+            Description: description,
+          }),
+        );
+        return toFunctionState(out, functionName);
+      } catch (error) {
+        throw translate(error, 'PublishVersion', ctx(functionName, { revisionId, codeSha256 }), where);
+      }
+    },
+
+    async createAlias({ functionName, alias, version, description, routing }) {
+      try {
+        const out = await client.send(
+          new CreateAliasCommand({
+            FunctionName: functionName,
+            Name: alias,
+            FunctionVersion: version,
+            ...(description ? { Description: description } : {}),
+            ...(routing ? { RoutingConfig: { AdditionalVersionWeights: { ...routing } } } : {}),
+          }),
+        );
+        return toAliasState(out);
+      } catch (error) {
+        throw translate(error, 'CreateAlias', ctx(functionName, { alias, version }), where);
+      }
+    },
+
+    async updateAlias({ functionName, alias, version, revisionId, description, routing }) {
+      try {
+        const out = await client.send(
+          new UpdateAliasCommand({
+            FunctionName: functionName,
+            Name: alias,
+            FunctionVersion: version,
+            ...(revisionId ? { RevisionId: revisionId } : {}),
+            ...(description ? { Description: description } : {}),
+            // An empty weight map clears any canary routing left by an earlier deployment.
+            RoutingConfig: { AdditionalVersionWeights: { ...(routing ?? {}) } },
+          }),
+        );
+        return toAliasState(out);
+      } catch (error) {
+        throw translate(error, 'UpdateAlias', ctx(functionName, { alias, version }), where);
+      }
+    },
+
+    async deleteVersion(functionName, version) {
+      if (!/^\d+$/.test(version)) {
+        throw new InputError('VERSION_INVALID', `Refusing to delete '${version}': only numbered versions are pruned.`);
+      }
+      try {
+        await client.send(new DeleteFunctionCommand({ FunctionName: functionName, Qualifier: version }));
+      } catch (error) {
+        throw translate(error, 'DeleteFunction', ctx(functionName, { version }), where);
+      }
+    },
+  };
+}
+
+function toFunctionState(config: FunctionConfiguration | undefined, functionName: string): FunctionState {
+  return {
+    functionName: config?.FunctionName ?? functionName,
+    functionArn: config?.FunctionArn ?? '',
+    version: config?.Version ?? '$LATEST',
+    codeSha256: config?.CodeSha256 ?? '',
+    revisionId: config?.RevisionId ?? '',
+    ...(config?.LastUpdateStatus ? { lastUpdateStatus: config.LastUpdateStatus as UpdateStatus } : {}),
+    ...(config?.LastUpdateStatusReason ? { lastUpdateStatusReason: config.LastUpdateStatusReason } : {}),
+    ...(config?.LastUpdateStatusReasonCode ? { lastUpdateStatusReasonCode: config.LastUpdateStatusReasonCode } : {}),
+    ...(config?.State ? { state: config.State } : {}),
+    ...(config?.Description ? { description: config.Description } : {}),
+  };
+}
+
+function toAliasState(alias: AliasConfiguration): AliasState {
+  return {
+    name: alias.Name ?? '',
+    functionVersion: alias.FunctionVersion ?? '',
+    revisionId: alias.RevisionId ?? '',
+    routing: { ...(alias.RoutingConfig?.AdditionalVersionWeights ?? {}) },
+    ...(alias.Description ? { description: alias.Description } : {}),
+  };
+}
+
+/** Maps Lambda exceptions to ferry's errors; anything unrecognised is returned untouched. */
+function translate(error: unknown, operation: string, context: ErrorContext, where: LambdaTargetContext): unknown {
+  const options = { cause: error, context: { ...context, operation } };
+  const fn = `${context.function} in account ${where.accountId} (${where.region})`;
+  if (error instanceof ResourceConflictException) {
+    return new ConflictError(
+      'LAMBDA_UPDATE_IN_PROGRESS',
+      `${operation} on ${fn} conflicted: ${error.message}. Another update is in progress; ferry retries, and if this persists wait for it to finish.`,
+      options,
+    );
+  }
+  if (error instanceof PreconditionFailedException) {
+    return new ConflictError(
+      'LAMBDA_REVISION_CHANGED',
+      `${operation} on ${fn} was refused because the function or alias changed since ferry read it (RevisionId). Something else is deploying it.`,
+      options,
+    );
+  }
+  if (error instanceof TooManyRequestsException) {
+    return new ThrottledError(
+      'LAMBDA_THROTTLED',
+      `Lambda throttled ${operation} on ${fn}. Fewer concurrent deployments into this account will help.`,
+      options,
+    );
+  }
+  // Lambda's AccessDeniedException has no modelled class: it arrives as the service's base exception.
+  if (error instanceof LambdaServiceException && error.name === 'AccessDeniedException') {
+    return new AccessError(
+      'LAMBDA_ACCESS_DENIED',
+      `The deploy role ${where.roleArn ?? ''} may not call lambda:${operation} on ${fn}: ${error.message}. Grant it in the target-account role (templates/target-account-role.yml).`,
+      options,
+    );
+  }
+  if (error instanceof ResourceNotFoundException) {
+    return new InputError(
+      'FUNCTION_NOT_FOUND',
+      `${fn} was not found (${error.message}). Check the target's function name, account and region in the configuration.`,
+      options,
+    );
+  }
+  if (error instanceof CodeStorageExceededException) {
+    return new DeployFailedError(
+      'LAMBDA_CODE_STORAGE_EXCEEDED',
+      `Account ${where.accountId} is over Lambda's code storage quota. Prune old versions (lower keepVersions) and redeploy.`,
+      options,
+    );
+  }
+  if (error instanceof RequestTooLargeException) {
+    return new ArtifactError(
+      'ARTIFACT_TOO_LARGE',
+      `Lambda refused the package for ${fn} as too large: ${error.message}.`,
+      options,
+    );
+  }
+  if (error instanceof InvalidParameterValueException) {
+    if (/S3 Error Code: (AccessDenied|AllAccessDisabled)/.test(error.message)) {
+      return new AccessError(
+        'ARTIFACT_S3_ACCESS_DENIED',
+        `Lambda could not read the artifact from S3 as the deploy role for ${fn}: ${error.message}. The artifact bucket's policy must allow s3:GetObject and s3:GetObjectVersion to ${where.roleArn ?? 'the deploy role'}, and the role's own policy must allow them too.`,
+        options,
+      );
+    }
+    if (/PermanentRedirect/.test(error.message)) {
+      return new AccessError(
+        'ARTIFACT_BUCKET_WRONG_REGION',
+        `Lambda could not read the artifact for ${fn}: the bucket is not in ${where.region}. Lambda reads S3 references only from a bucket in the function's Region.`,
+        options,
+      );
+    }
+    if (operation === 'PublishVersion' && /CodeSha256|sha256/i.test(error.message)) {
+      return new ConflictError(
+        'LAMBDA_CODE_CHANGED',
+        `PublishVersion on ${fn} was refused: $LATEST no longer holds the artifact (${error.message}). Something else changed the code.`,
+        options,
+      );
+    }
+    return new DeployFailedError('LAMBDA_INVALID_PARAMETER', `${operation} on ${fn} failed: ${error.message}`, options);
+  }
+  return error;
+}

@@ -1,0 +1,235 @@
+/**
+ * The S3 adapter: reading artifacts by exact version, and small JSON documents with conditional
+ * writes (the ledger and leases). The only place that sends S3 commands.
+ */
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  type S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { AccessError, InputError } from '../core/errors.js';
+
+export interface ObjectLocation {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export interface ArtifactObject {
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly contentLength?: number;
+  readonly versionId?: string;
+  /** S3's stored ChecksumSHA256 (base64; composite checksums end in -N). */
+  readonly checksumSha256?: string;
+  /** User metadata (x-amz-meta-*), keys lower-cased. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly etag?: string;
+}
+
+export interface StoredDocument<T> {
+  readonly value: T;
+  readonly etag: string;
+}
+
+export interface ConditionalPut {
+  /** Create only: fails when the key exists. */
+  readonly ifNoneMatch?: '*';
+  /** Compare-and-swap: fails unless the current ETag matches. */
+  readonly ifMatch?: string;
+}
+
+export type PutOutcome =
+  | { readonly ok: true; readonly etag: string }
+  | { readonly ok: false; readonly reason: 'precondition-failed' };
+
+export interface ObjectStorePort {
+  getArtifact(location: ObjectLocation): Promise<ArtifactObject>;
+  headArtifact(location: ObjectLocation): Promise<Omit<ArtifactObject, 'body'>>;
+  putArtifact(input: {
+    bucket: string;
+    key: string;
+    body: Uint8Array;
+    checksumSha256: string;
+    metadata: Record<string, string>;
+  }): Promise<{ versionId?: string; etag?: string }>;
+  getJson<T>(bucket: string, key: string): Promise<StoredDocument<T> | undefined>;
+  putJson(bucket: string, key: string, value: unknown, condition?: ConditionalPut): Promise<PutOutcome>;
+  listKeys(bucket: string, prefix: string): Promise<string[]>;
+}
+
+export function createObjectStore(client: S3Client): ObjectStorePort {
+  return {
+    async getArtifact(location) {
+      try {
+        const out = await client.send(
+          new GetObjectCommand({
+            Bucket: location.bucket,
+            Key: location.key,
+            ...(location.versionId ? { VersionId: location.versionId } : {}),
+            ChecksumMode: 'ENABLED',
+          }),
+        );
+        if (!out.Body)
+          throw new InputError('ARTIFACT_EMPTY_BODY', `s3://${location.bucket}/${location.key} has no body.`);
+        return {
+          body: out.Body as AsyncIterable<Uint8Array>,
+          ...headFields(out),
+        };
+      } catch (error) {
+        throw translateRead(error, location);
+      }
+    },
+
+    async headArtifact(location) {
+      try {
+        const out = await client.send(
+          new HeadObjectCommand({
+            Bucket: location.bucket,
+            Key: location.key,
+            ...(location.versionId ? { VersionId: location.versionId } : {}),
+            ChecksumMode: 'ENABLED',
+          }),
+        );
+        return headFields(out);
+      } catch (error) {
+        throw translateRead(error, location);
+      }
+    },
+
+    async putArtifact({ bucket, key, body, checksumSha256, metadata }) {
+      try {
+        const out = await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ChecksumSHA256: checksumSha256,
+            ContentType: 'application/zip',
+            Metadata: metadata,
+          }),
+        );
+        return { ...(out.VersionId ? { versionId: out.VersionId } : {}), ...(out.ETag ? { etag: out.ETag } : {}) };
+      } catch (error) {
+        throw translateWrite(error, bucket, key);
+      }
+    },
+
+    async getJson<T>(bucket: string, key: string) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const text = (await out.Body?.transformToString('utf-8')) ?? '';
+        return { value: JSON.parse(text) as T, etag: out.ETag ?? '' };
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error instanceof S3ServiceException && error.name === 'NoSuchKey')) {
+          return undefined;
+        }
+        throw translateRead(error, { bucket, key });
+      }
+    },
+
+    async putJson(bucket, key, value, condition) {
+      try {
+        const out = await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: JSON.stringify(value),
+            ContentType: 'application/json',
+            ...(condition?.ifNoneMatch ? { IfNoneMatch: condition.ifNoneMatch } : {}),
+            ...(condition?.ifMatch ? { IfMatch: condition.ifMatch } : {}),
+          }),
+        );
+        return { ok: true, etag: out.ETag ?? '' };
+      } catch (error) {
+        if (isPreconditionFailure(error)) return { ok: false, reason: 'precondition-failed' };
+        throw translateWrite(error, bucket, key);
+      }
+    },
+
+    async listKeys(bucket, prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      try {
+        do {
+          const page = await client.send(
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: prefix,
+              ...(token ? { ContinuationToken: token } : {}),
+            }),
+          );
+          for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+        return keys;
+      } catch (error) {
+        throw translateRead(error, { bucket, key: prefix });
+      }
+    },
+  };
+}
+
+function headFields(out: {
+  ContentLength?: number;
+  VersionId?: string;
+  ChecksumSHA256?: string;
+  Metadata?: Record<string, string>;
+  ETag?: string;
+}): Omit<ArtifactObject, 'body'> {
+  return {
+    ...(out.ContentLength === undefined ? {} : { contentLength: out.ContentLength }),
+    ...(out.VersionId ? { versionId: out.VersionId } : {}),
+    ...(out.ChecksumSHA256 ? { checksumSha256: out.ChecksumSHA256 } : {}),
+    metadata: Object.fromEntries(Object.entries(out.Metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    ...(out.ETag ? { etag: out.ETag } : {}),
+  };
+}
+
+function isPreconditionFailure(error: unknown): boolean {
+  return (
+    error instanceof S3ServiceException &&
+    (error.name === 'PreconditionFailed' || error.$metadata.httpStatusCode === 412)
+  );
+}
+
+function translateRead(error: unknown, location: ObjectLocation): unknown {
+  const where = `s3://${location.bucket}/${location.key}${location.versionId ? ` (version ${location.versionId})` : ''}`;
+  const options = {
+    cause: error,
+    context: { bucket: location.bucket, key: location.key, versionId: location.versionId },
+  };
+  if (error instanceof NoSuchKey || error instanceof NotFound) {
+    return new InputError('ARTIFACT_NOT_FOUND', `${where} does not exist (deleted, or never uploaded).`, options);
+  }
+  if (error instanceof S3ServiceException) {
+    if (error.name === 'NoSuchVersion' || error.name === 'NoSuchKey') {
+      return new InputError('ARTIFACT_NOT_FOUND', `${where} does not exist (deleted, or never uploaded).`, options);
+    }
+    if (error.name === 'AccessDenied' || error.$metadata.httpStatusCode === 403) {
+      return new AccessError(
+        'S3_ACCESS_DENIED',
+        `ferry may not read ${where}. Its execution role needs s3:GetObject and s3:GetObjectVersion on the artifact bucket.`,
+        options,
+      );
+    }
+  }
+  return error;
+}
+
+function translateWrite(error: unknown, bucket: string, key: string): unknown {
+  if (
+    error instanceof S3ServiceException &&
+    (error.name === 'AccessDenied' || error.$metadata.httpStatusCode === 403)
+  ) {
+    return new AccessError('S3_ACCESS_DENIED', `ferry may not write s3://${bucket}/${key}: ${error.message}.`, {
+      cause: error,
+      context: { bucket, key },
+    });
+  }
+  return error;
+}

@@ -1,0 +1,96 @@
+/**
+ * Assuming deploy roles in target accounts. Credentials are cached per role and ExternalId until
+ * shortly before they expire, so a fan-out to many functions in one account assumes once.
+ * Credentials are never logged or put in an error.
+ */
+import { AssumeRoleCommand, type STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { AccessError, InternalError } from '../core/errors.js';
+
+export interface TemporaryCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+}
+
+export interface AssumeRoleRequest {
+  readonly roleArn: string;
+  readonly externalId?: string;
+  readonly sessionName: string;
+}
+
+export interface RoleAssumer {
+  assume(request: AssumeRoleRequest): Promise<TemporaryCredentials>;
+}
+
+export interface RoleAssumerOptions {
+  readonly durationSeconds: number;
+  /** Refresh this long before expiry, so a deployment never starts with credentials about to lapse. */
+  readonly refreshMarginMs?: number;
+  readonly now?: () => number;
+}
+
+export function createRoleAssumer(client: STSClient, options: RoleAssumerOptions): RoleAssumer {
+  const margin = options.refreshMarginMs ?? 5 * 60_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, Promise<TemporaryCredentials>>();
+
+  const assume = (request: AssumeRoleRequest): Promise<TemporaryCredentials> => {
+    const key = `${request.roleArn}\u0000${request.externalId ?? ''}`;
+    const cached = cache.get(key);
+    if (cached) {
+      return cached.then((creds) => {
+        if (creds.expiration.getTime() - margin > now()) return creds;
+        cache.delete(key);
+        return assume(request);
+      });
+    }
+    const pending = assumeRole(client, request, options.durationSeconds);
+    cache.set(key, pending);
+    // A failed assumption is not cached: the next deployment tries again.
+    pending.catch(() => cache.delete(key));
+    return pending;
+  };
+  return { assume };
+}
+
+async function assumeRole(
+  client: STSClient,
+  request: AssumeRoleRequest,
+  durationSeconds: number,
+): Promise<TemporaryCredentials> {
+  const account = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(request.roleArn)?.[1] ?? 'unknown';
+  try {
+    const out = await client.send(
+      new AssumeRoleCommand({
+        RoleArn: request.roleArn,
+        RoleSessionName: request.sessionName,
+        DurationSeconds: durationSeconds,
+        ...(request.externalId ? { ExternalId: request.externalId } : {}),
+      }),
+    );
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+      throw new InternalError('STS_NO_CREDENTIALS', `AssumeRole on ${request.roleArn} returned no credentials.`);
+    }
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
+  } catch (error) {
+    if (error instanceof STSServiceException) {
+      const hint =
+        error.name === 'AccessDenied' || error.name === 'AccessDeniedException'
+          ? `Check that the role exists in account ${account}, that its trust policy names ferry's execution role, that the ExternalId ${request.externalId ? 'configured for this target matches the one the role requires' : 'is configured if the role requires one'}, and that ferry's own policy allows sts:AssumeRole on it.`
+          : 'Check the role ARN and the session duration allowed by the role.';
+      throw new AccessError(
+        'ASSUME_ROLE_FAILED',
+        `ferry could not assume ${request.roleArn} in account ${account}: ${error.name}: ${error.message}. ${hint}`,
+        { cause: error, context: { role: request.roleArn, account } },
+      );
+    }
+    throw error;
+  }
+}

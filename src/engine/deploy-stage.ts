@@ -1,0 +1,149 @@
+/**
+ * One verified artifact into every target of one stage, concurrently with a bound. Each target
+ * ends with an outcome; one target's failure never stops the others.
+ */
+import pLimit from 'p-limit';
+import type { CodeInput, LambdaPort } from '../aws/lambda.js';
+import { LAMBDA_LIMITS, type Target } from '../core/config.js';
+import { type ArtifactFacts, planTargetDeploy, type TargetPlan } from '../core/deploy-plan.js';
+import { AccessError, describeError, type FerryError, isFerryError } from '../core/errors.js';
+import { buildSessionName } from '../core/session-name.js';
+import {
+  DEFAULT_DEPLOY_TARGET_OPTIONS,
+  type DeployTargetOptions,
+  deployTarget,
+  observeTarget,
+} from './deploy-target.js';
+import type { PreparedArtifact } from './prepare-artifact.js';
+import type { RetryDeps } from './retry.js';
+
+export const TargetStatus = {
+  /** New code published and the alias moved. */
+  Deployed: 'deployed',
+  /** A version already held the artifact: only the alias moved (or nothing, if it was already there). */
+  Unchanged: 'unchanged',
+  /** Dry run: the plan only. */
+  Planned: 'planned',
+  Failed: 'failed',
+} as const;
+export type TargetStatus = (typeof TargetStatus)[keyof typeof TargetStatus];
+
+export interface TargetOutcome {
+  readonly target: Target;
+  readonly status: TargetStatus;
+  readonly plan?: TargetPlan;
+  readonly previousVersion?: string;
+  readonly version?: string;
+  readonly codeSha256: string;
+  readonly durationMs: number;
+  readonly error?: FerryError | Error;
+}
+
+export interface StageDeployDeps extends RetryDeps {
+  /** A Lambda port acting as the target's deploy role (assumed, cached and paced by the runtime). */
+  readonly lambdaFor: (target: Target, sessionName: string) => Promise<LambdaPort>;
+  readonly now: () => number;
+}
+
+export interface StageDeployRequest {
+  readonly artifact: PreparedArtifact;
+  readonly targets: readonly Target[];
+  readonly concurrency: number;
+  readonly dryRun?: boolean;
+  readonly options?: DeployTargetOptions;
+  /** Called once per target as soon as it finishes, for progress output and summary logs. */
+  readonly onTargetDone?: (outcome: TargetOutcome) => void;
+}
+
+export async function deployToTargets(request: StageDeployRequest, deps: StageDeployDeps): Promise<TargetOutcome[]> {
+  const limit = pLimit(request.concurrency);
+  return Promise.all(
+    request.targets.map((target) =>
+      limit(async () => {
+        const outcome = await deployOneTarget(target, request, deps);
+        request.onTargetDone?.(outcome);
+        return outcome;
+      }),
+    ),
+  );
+}
+
+async function deployOneTarget(
+  target: Target,
+  request: StageDeployRequest,
+  deps: StageDeployDeps,
+): Promise<TargetOutcome> {
+  const started = deps.now();
+  const { artifact } = request;
+  const options = request.options ?? DEFAULT_DEPLOY_TARGET_OPTIONS;
+  const base = { target, codeSha256: artifact.codeSha256 };
+  try {
+    const code = chooseCodeInput(artifact, target);
+    const lambda = await deps.lambdaFor(target, buildSessionName(artifact.app, artifact.build));
+    const targetDeps = { ...deps, lambda };
+    if (request.dryRun) {
+      const facts: ArtifactFacts = {
+        codeSha256: artifact.codeSha256,
+        via: 'zipFile' in code ? 'zip-file' : 's3-reference',
+      };
+      const plan = planTargetDeploy(await observeTarget(target, facts, targetDeps, options), facts, target.alias);
+      return {
+        ...base,
+        status: TargetStatus.Planned,
+        plan,
+        ...(plan.previousVersion ? { previousVersion: plan.previousVersion } : {}),
+        ...(plan.targetVersion ? { version: plan.targetVersion } : {}),
+        durationMs: deps.now() - started,
+      };
+    }
+    const applied = await deployTarget(
+      target,
+      { app: artifact.app, build: artifact.build, codeSha256: artifact.codeSha256, code },
+      targetDeps,
+      options,
+    );
+    const status =
+      applied.plan.outcome === 'deploy' || applied.plan.outcome === 'publish'
+        ? TargetStatus.Deployed
+        : TargetStatus.Unchanged;
+    return {
+      ...base,
+      status,
+      plan: applied.plan,
+      version: applied.version,
+      ...(applied.previousVersion ? { previousVersion: applied.previousVersion } : {}),
+      durationMs: deps.now() - started,
+    };
+  } catch (error) {
+    return {
+      ...base,
+      status: TargetStatus.Failed,
+      error: isFerryError(error) || error instanceof Error ? error : new Error(describeError(error)),
+      durationMs: deps.now() - started,
+    };
+  }
+}
+
+/**
+ * ZipFile up to Lambda's 50 MB; above that Lambda reads the pinned object version itself, which
+ * it can only do from a bucket in the function's Region.
+ */
+export function chooseCodeInput(artifact: PreparedArtifact, target: Target): CodeInput {
+  if (artifact.bytes && artifact.sizeBytes <= LAMBDA_LIMITS.zipFileBytes) return { zipFile: artifact.bytes };
+  const { location } = artifact;
+  if (location.region !== target.region) {
+    throw new AccessError(
+      'ARTIFACT_BUCKET_WRONG_REGION',
+      `The artifact is ${artifact.sizeBytes} bytes, above Lambda's 50 MB direct-upload limit, so Lambda must read it from S3, but the bucket ${location.bucket} is in ${location.region} and ${target.functionName} is in ${target.region}. Lambda only reads S3 references from the function's Region: keep this target in ${location.region} or make the artifact smaller than 50 MB.`,
+      { context: { bucket: location.bucket, function: target.functionName, region: target.region } },
+    );
+  }
+  if (!location.versionId) {
+    throw new AccessError(
+      'ARTIFACT_BUCKET_UNVERSIONED',
+      `The artifact bucket ${location.bucket} has no object versions, so ferry cannot pin the bytes Lambda reads. Enable versioning on the bucket.`,
+      { context: { bucket: location.bucket } },
+    );
+  }
+  return { s3Bucket: location.bucket, s3Key: location.key, s3ObjectVersion: location.versionId };
+}

@@ -1,0 +1,99 @@
+/**
+ * An artifact uploaded to the bucket → the targets of the app's stages that accept uploads.
+ * The key names only the app and the build; which accounts, functions and roles follows from
+ * configuration alone.
+ */
+import { parseArtifactKey } from '../core/artifact-key.js';
+import type { FerryConfig } from '../core/config.js';
+import { describeError, InputError } from '../core/errors.js';
+import type { Runtime } from '../runtime/create-runtime.js';
+import { type BuildDeployResult, BuildStatus, type DeployLog, deployBuild, Trigger } from './deploy-build.js';
+
+export interface UploadedObject {
+  readonly bucket: string;
+  /** Decoded object key. */
+  readonly key: string;
+  readonly versionId?: string;
+  readonly sizeBytes?: number;
+  readonly region: string;
+}
+
+export interface UploadPlan {
+  readonly app: string;
+  readonly build: string;
+  readonly stages: readonly string[];
+}
+
+/** Resolves an uploaded object to an app, a build and the stages to deploy; throws InputError when it must be rejected. */
+export function resolveUpload(config: FerryConfig, object: UploadedObject): UploadPlan {
+  if (object.bucket !== config.artifactBucket) {
+    throw new InputError(
+      'WRONG_BUCKET',
+      `The event is for bucket ${object.bucket}, but ferry's artifact bucket is ${config.artifactBucket}. Check the bucket notification.`,
+      { context: { bucket: object.bucket } },
+    );
+  }
+  const { app, build } = parseArtifactKey(object.key, config.artifactPrefix);
+  const appConfig = config.apps[app];
+  if (!appConfig) {
+    throw new InputError(
+      'UNKNOWN_APP',
+      `No app '${app}' is configured (key ${object.key}). Add it under apps in the configuration, or fix the upload path. Known apps: ${Object.keys(config.apps).join(', ') || 'none'}.`,
+      { context: { app, key: object.key } },
+    );
+  }
+  const withTargets = config.stages.filter((s) => (appConfig.targets[s.name] ?? []).length > 0);
+  const stages = withTargets.filter((s) => s.acceptsUploads).map((s) => s.name);
+  if (stages.length === 0) {
+    throw new InputError(
+      'NO_UPLOAD_STAGE',
+      `App '${app}' has targets only in ${withTargets.map((s) => s.name).join(', ') || 'no stage'}, and none of those stages accepts uploads. Uploads deploy only to stages with acceptsUploads; later stages are reached by promotion.`,
+      { context: { app, build } },
+    );
+  }
+  return { app, build, stages };
+}
+
+/** Deploys an uploaded artifact; bad input comes back as a Rejected result, never as a throw. */
+export async function deployUpload(
+  runtime: Runtime,
+  log: DeployLog,
+  object: UploadedObject,
+): Promise<BuildDeployResult> {
+  let plan: UploadPlan;
+  try {
+    plan = resolveUpload(runtime.config, object);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    log.warn('upload rejected', {
+      bucket: object.bucket,
+      key: object.key,
+      versionId: object.versionId,
+      reason: describeError(error),
+      errorCode: error.code,
+      trigger: Trigger.Upload,
+    });
+    return {
+      app: String(error.context.app ?? ''),
+      build: String(error.context.build ?? ''),
+      status: BuildStatus.Rejected,
+      stages: [],
+      error,
+    };
+  }
+  const app = runtime.config.apps[plan.app];
+  if (!app) throw new Error('unreachable: resolveUpload returned an unknown app');
+  return deployBuild(runtime, log, {
+    app,
+    build: plan.build,
+    location: {
+      bucket: object.bucket,
+      key: object.key,
+      region: object.region,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+    },
+    ...(object.sizeBytes === undefined ? {} : { sizeBytes: object.sizeBytes }),
+    stages: plan.stages,
+    trigger: Trigger.Upload,
+  });
+}

@@ -1,0 +1,23 @@
+import type { LambdaPort } from '../aws/lambda.js';
+import type { AccountPacers } from './pacer.js';
+
+/** Wraps a LambdaPort so each call first takes a token from its account's budget (GetFunction has its own). */
+export function paceLambdaPort(port: LambdaPort, pacers: AccountPacers): LambdaPort {
+  const control = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await pacers.control.take();
+    return fn();
+  };
+  return {
+    getFunction: async (name, qualifier) => {
+      await pacers.reads.take();
+      return port.getFunction(name, qualifier);
+    },
+    getAlias: (name, alias) => control(() => port.getAlias(name, alias)),
+    listVersions: (name) => control(() => port.listVersions(name)),
+    updateFunctionCode: (input) => control(() => port.updateFunctionCode(input)),
+    publishVersion: (input) => control(() => port.publishVersion(input)),
+    createAlias: (input) => control(() => port.createAlias(input)),
+    updateAlias: (input) => control(() => port.updateAlias(input)),
+    deleteVersion: (name, version) => control(() => port.deleteVersion(name, version)),
+  };
+}

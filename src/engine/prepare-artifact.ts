@@ -1,0 +1,82 @@
+/**
+ * Fetches exactly the object version an event names and verifies it while streaming: size,
+ * SHA-256 (Lambda's CodeSha256 form), zip structure, and any declared checksum. A rejected
+ * artifact deploys nowhere.
+ */
+import type { ObjectLocation, ObjectStorePort } from '../aws/s3.js';
+import { type DeclaredChecksum, verifyArtifact } from '../artifact/verify-artifact.js';
+import { type ArtifactLimits, LAMBDA_LIMITS } from '../core/config.js';
+import { ArtifactError } from '../core/errors.js';
+
+export interface PreparedArtifact {
+  readonly app: string;
+  readonly build: string;
+  readonly location: ObjectLocation & { readonly region: string };
+  readonly codeSha256: string;
+  readonly sizeBytes: number;
+  /** Present when the zip is small enough for UpdateFunctionCode's ZipFile (≤ 50 MB). */
+  readonly bytes?: Buffer;
+  /** Commit id from the object metadata (x-amz-meta-commit), when CI set it. */
+  readonly commit?: string;
+  dispose(): Promise<void>;
+}
+
+export interface PrepareArtifactInput {
+  readonly app: string;
+  readonly build: string;
+  readonly location: ObjectLocation & { readonly region: string };
+  /** From the event, when known: lets ferry reject an oversize object before reading it. */
+  readonly sizeBytes?: number;
+}
+
+export async function prepareArtifact(
+  store: ObjectStorePort,
+  input: PrepareArtifactInput,
+  limits: ArtifactLimits,
+  tmpDir?: string,
+): Promise<PreparedArtifact> {
+  const { location } = input;
+  if (input.sizeBytes !== undefined && input.sizeBytes > limits.maxArtifactBytes) {
+    throw tooLarge(input.sizeBytes, limits, location);
+  }
+  const object = await store.getArtifact(location);
+  const declared = declaredChecksums(object.checksumSha256, object.metadata);
+  const verified = await verifyArtifact(object.body, {
+    limits,
+    keepBytesUpTo: LAMBDA_LIMITS.zipFileBytes,
+    ...(object.contentLength === undefined ? {} : { contentLength: object.contentLength }),
+    declared,
+    ...(tmpDir ? { tmpDir } : {}),
+  });
+  const versionId = location.versionId ?? object.versionId;
+  const commit = object.metadata.commit;
+  return {
+    app: input.app,
+    build: input.build,
+    location: { ...location, ...(versionId ? { versionId } : {}) },
+    codeSha256: verified.sha256,
+    sizeBytes: verified.sizeBytes,
+    ...(verified.bytes ? { bytes: verified.bytes } : {}),
+    ...(commit ? { commit } : {}),
+    dispose: () => verified.dispose(),
+  };
+}
+
+function declaredChecksums(
+  checksumSha256: string | undefined,
+  metadata: Readonly<Record<string, string>>,
+): DeclaredChecksum[] {
+  const declared: DeclaredChecksum[] = [];
+  if (checksumSha256) declared.push({ sha256: checksumSha256, source: 'ChecksumSHA256' });
+  const fromMetadata = metadata.sha256 ?? metadata['code-sha256'];
+  if (fromMetadata) declared.push({ sha256: fromMetadata, source: 'metadata' });
+  return declared;
+}
+
+function tooLarge(size: number, limits: ArtifactLimits, location: ObjectLocation): ArtifactError {
+  return new ArtifactError(
+    'ARTIFACT_TOO_LARGE',
+    `s3://${location.bucket}/${location.key} is ${size} bytes, above the limit of ${limits.maxArtifactBytes}. Make the package smaller (Lambda allows 250 MB unzipped) or use a container image.`,
+    { context: { key: location.key, sizeBytes: size } },
+  );
+}

@@ -1,0 +1,80 @@
+/**
+ * Wires ferry to AWS for one process (a Lambda container or a CLI run): SDK clients from the
+ * standard configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, region, credential chain),
+ * role assumption with caching, and per-account pacing. Built once and reused across invocations.
+ */
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { createLambdaPort, type LambdaPort } from '../aws/lambda.js';
+import { createObjectStore, type ObjectStorePort } from '../aws/s3.js';
+import { createRoleAssumer, type RoleAssumer } from '../aws/sts.js';
+import type { FerryConfig, Target } from '../core/config.js';
+import type { StageDeployDeps } from '../engine/deploy-stage.js';
+import { paceLambdaPort } from '../engine/paced-lambda.js';
+import { createPacerRegistry, DEFAULT_LAMBDA_RATE_LIMITS, type LambdaRateLimits } from '../engine/pacer.js';
+
+export interface Runtime extends StageDeployDeps {
+  readonly config: FerryConfig;
+  readonly store: ObjectStorePort;
+  readonly assumer: RoleAssumer;
+  /** Where to spool artifacts (Lambda: /tmp). */
+  readonly tmpDir?: string;
+}
+
+export interface RuntimeOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly rateLimits?: LambdaRateLimits;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createRuntime(config: FerryConfig, options: RuntimeOptions = {}): Runtime {
+  const env = options.env ?? process.env;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? sleepFor;
+  // Path-style addressing for S3-compatible endpoints that have no wildcard DNS (ferry's sandbox, moto).
+  const forcePathStyle = env.FERRY_S3_FORCE_PATH_STYLE === 'true';
+  const store = createObjectStore(new S3Client({ region: config.region, forcePathStyle }));
+  const assumer = createRoleAssumer(new STSClient({ region: config.region }), {
+    durationSeconds: config.sessionDurationSeconds,
+    now,
+  });
+  const pacersFor = createPacerRegistry(options.rateLimits ?? DEFAULT_LAMBDA_RATE_LIMITS, { now, sleep });
+  const ports = new Map<string, LambdaPort>();
+
+  const lambdaFor = async (target: Target, sessionName: string): Promise<LambdaPort> => {
+    // Assume up front so a trust or ExternalId problem fails fast with the role named.
+    const request = {
+      roleArn: target.roleArn,
+      sessionName,
+      ...(target.externalId ? { externalId: target.externalId } : {}),
+    };
+    await assumer.assume(request);
+    const key = `${target.roleArn}|${target.externalId ?? ''}|${target.region}`;
+    let port = ports.get(key);
+    if (!port) {
+      const client = new LambdaClient({ region: target.region, credentials: () => assumer.assume(request) });
+      port = paceLambdaPort(
+        createLambdaPort(client, { accountId: target.accountId, region: target.region, roleArn: target.roleArn }),
+        pacersFor(target.accountId, target.region),
+      );
+      ports.set(key, port);
+    }
+    return port;
+  };
+
+  return {
+    config,
+    store,
+    assumer,
+    lambdaFor,
+    now,
+    sleep,
+    random: options.random ?? Math.random,
+    ...(env.FERRY_TMP_DIR ? { tmpDir: env.FERRY_TMP_DIR } : {}),
+  };
+}
