@@ -25,7 +25,9 @@ const result = await build({
   sourcemap: 'linked',
   metafile: true,
   // Some CommonJS dependencies call require(); give ESM bundles one.
-  banner: { js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __ferryRequire } from 'node:module'; const require = __ferryRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 

@@ -3,6 +3,7 @@
  * plain model and SDK exceptions to ferry's typed errors; unknown exceptions are rethrown untouched.
  */
 import {
+  type AliasConfiguration,
   CodeStorageExceededException,
   CreateAliasCommand,
   DeleteFunctionCommand,
@@ -10,8 +11,8 @@ import {
   GetAliasCommand,
   GetFunctionCommand,
   InvalidParameterValueException,
-  LambdaServiceException,
   type LambdaClient,
+  LambdaServiceException,
   ListVersionsByFunctionCommand,
   PreconditionFailedException,
   PublishVersionCommand,
@@ -21,7 +22,6 @@ import {
   TooManyRequestsException,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
-  type AliasConfiguration,
 } from '@aws-sdk/client-lambda';
 import {
   AccessError,

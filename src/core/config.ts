@@ -159,7 +159,7 @@ export interface FerryConfig {
 export function parseConfig(raw: unknown, source = 'configuration'): FerryConfig {
   const result = rawConfigSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    const problems = result.error.issues.map(describeIssue);
     throw new ConfigurationError('CONFIG_INVALID', `Invalid ${source}: ${problems.join('; ')}`, {
       context: { source, problems: problems.length },
     });
@@ -289,6 +289,25 @@ function checkPromotion(rule: PromotionRule, stages: Stage[], path: string, prob
   if (!to) problems.push(`${path}.to: unknown stage '${rule.to}'`);
   if (from && to && to.index <= from.index) {
     problems.push(`${path}: promotions go forward; '${rule.to}' does not come after '${rule.from}'`);
+  }
+}
+
+/** zod/mini ships no message locale: say what was expected ourselves. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    case 'invalid_type':
+      return `${at}: expected ${issue.expected}`;
+    case 'too_small':
+      return `${at}: expected ${issue.origin === 'array' ? 'at least' : '≥'} ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
+    case 'too_big':
+      return `${at}: expected ${issue.origin === 'array' || issue.origin === 'string' ? 'at most' : '≤'} ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'invalid_value':
+      return `${at}: expected one of ${issue.values.map(String).join(', ')}`;
+    default:
+      return `${at}: ${issue.message}`;
   }
 }
 

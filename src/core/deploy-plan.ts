@@ -121,7 +121,7 @@ function newestVersionWith(versions: readonly PublishedVersion[], codeSha256: st
 export function describePlan(plan: TargetPlan): string {
   if (plan.steps.length === 0) return `unchanged: alias already serves version ${plan.targetVersion ?? '?'}`;
   return plan.steps
-    .map((step) => {
+    .map((step): string => {
       switch (step.kind) {
         case 'update-code':
           return `update code (${step.via}, if revision ${step.expectedRevisionId})`;

@@ -3,6 +3,8 @@
  * (RevisionId, CodeSha256), so a re-delivery converges without a duplicate version and a run that
  * died half-way resumes where it stopped.
  */
+
+import type { CodeInput, LambdaPort } from '../aws/lambda.js';
 import type { BackoffPolicy } from '../core/backoff.js';
 import { computePollDelay } from '../core/backoff.js';
 import type { Target } from '../core/config.js';
@@ -16,8 +18,7 @@ import {
 } from '../core/deploy-plan.js';
 import { ConflictError, DeployFailedError, isFerryError, TimeoutError } from '../core/errors.js';
 import { type FunctionState, UpdateStatus } from '../core/lambda-model.js';
-import type { CodeInput, LambdaPort } from '../aws/lambda.js';
-import { retryTransient, type RetryDeps } from './retry.js';
+import { type RetryDeps, retryTransient } from './retry.js';
 
 export interface DeployTargetOptions {
   readonly backoff: BackoffPolicy;

@@ -3,8 +3,9 @@
  * SHA-256 (Lambda's CodeSha256 form), zip structure, and any declared checksum. A rejected
  * artifact deploys nowhere.
  */
-import type { ObjectLocation, ObjectStorePort } from '../aws/s3.js';
+
 import { type DeclaredChecksum, verifyArtifact } from '../artifact/verify-artifact.js';
+import type { ObjectLocation, ObjectStorePort } from '../aws/s3.js';
 import { type ArtifactLimits, LAMBDA_LIMITS } from '../core/config.js';
 import { ArtifactError } from '../core/errors.js';
 

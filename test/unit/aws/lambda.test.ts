@@ -1,0 +1,187 @@
+import {
+  CreateAliasCommand,
+  GetAliasCommand,
+  GetFunctionCommand,
+  InvalidParameterValueException,
+  LambdaClient,
+  LambdaServiceException,
+  ListVersionsByFunctionCommand,
+  PreconditionFailedException,
+  PublishVersionCommand,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  TooManyRequestsException,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createLambdaPort } from '../../../src/aws/lambda.js';
+import { AccessError, ConflictError, InputError, ThrottledError } from '../../../src/core/errors.js';
+
+const lambdaMock = mockClient(LambdaClient);
+const port = createLambdaPort(new LambdaClient({ region: 'eu-west-1' }), {
+  accountId: '222222222222',
+  region: 'eu-west-1',
+  roleArn: 'arn:aws:iam::222222222222:role/ferry-deploy',
+});
+const meta = { $metadata: {} };
+
+beforeEach(() => lambdaMock.reset());
+
+describe('Lambda adapter', () => {
+  it('updates code inline, guarded by the RevisionId', async () => {
+    lambdaMock
+      .on(UpdateFunctionCodeCommand)
+      .resolves({ CodeSha256: 'abc', RevisionId: 'r2', LastUpdateStatus: 'InProgress' });
+    const zip = new Uint8Array([1, 2, 3]);
+    const state = await port.updateFunctionCode({
+      functionName: 'orders-api',
+      revisionId: 'r1',
+      code: { zipFile: zip },
+    });
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateFunctionCodeCommand, {
+      FunctionName: 'orders-api',
+      RevisionId: 'r1',
+      ZipFile: zip,
+    });
+    expect(state.lastUpdateStatus).toBe('InProgress');
+  });
+
+  it('updates code from a pinned S3 object version', async () => {
+    lambdaMock.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: 'abc', RevisionId: 'r2' });
+    await port.updateFunctionCode({
+      functionName: 'orders-api',
+      revisionId: 'r1',
+      code: { s3Bucket: 'ferry-artifacts', s3Key: 'artifacts/orders-api/7.zip', s3ObjectVersion: 'v7' },
+    });
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateFunctionCodeCommand, {
+      S3Bucket: 'ferry-artifacts',
+      S3Key: 'artifacts/orders-api/7.zip',
+      S3ObjectVersion: 'v7',
+      RevisionId: 'r1',
+    });
+  });
+
+  it('publishes with CodeSha256, RevisionId and a description', async () => {
+    lambdaMock.on(PublishVersionCommand).resolves({ Version: '5', CodeSha256: 'abc' });
+    const published = await port.publishVersion({
+      functionName: 'orders-api',
+      codeSha256: 'abc',
+      revisionId: 'r3',
+      description: 'ferry: orders-api 7 sha256:abc',
+    });
+    expect(lambdaMock).toHaveReceivedCommandWith(PublishVersionCommand, {
+      FunctionName: 'orders-api',
+      CodeSha256: 'abc',
+      RevisionId: 'r3',
+      Description: 'ferry: orders-api 7 sha256:abc',
+    });
+    expect(published.version).toBe('5');
+  });
+
+  it('moves an alias with its RevisionId and clears canary routing', async () => {
+    lambdaMock.on(UpdateAliasCommand).resolves({ Name: 'live', FunctionVersion: '5', RevisionId: 'a2' });
+    await port.updateAlias({ functionName: 'orders-api', alias: 'live', version: '5', revisionId: 'a1' });
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateAliasCommand, {
+      FunctionName: 'orders-api',
+      Name: 'live',
+      FunctionVersion: '5',
+      RevisionId: 'a1',
+      RoutingConfig: { AdditionalVersionWeights: {} },
+    });
+  });
+
+  it('creates an alias with routing when asked', async () => {
+    lambdaMock.on(CreateAliasCommand).resolves({
+      Name: 'live',
+      FunctionVersion: '5',
+      RevisionId: 'a1',
+      RoutingConfig: { AdditionalVersionWeights: { '6': 0.1 } },
+    });
+    const created = await port.createAlias({ functionName: 'f', alias: 'live', version: '5', routing: { '6': 0.1 } });
+    expect(created.routing).toEqual({ '6': 0.1 });
+  });
+
+  it('reads a missing alias as undefined but a missing function as an error naming it', async () => {
+    lambdaMock
+      .on(GetAliasCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Alias not found: arn:...:live', ...meta }));
+    expect(await port.getAlias('orders-api', 'live')).toBeUndefined();
+    lambdaMock
+      .on(GetFunctionCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Function not found: arn:...', ...meta }));
+    await expect(port.getFunction('orders-api')).rejects.toThrowError(InputError);
+    await expect(port.getFunction('orders-api')).rejects.toThrowError(
+      /orders-api in account 222222222222 \(eu-west-1\) was not found/,
+    );
+  });
+
+  it('pages through every version', async () => {
+    lambdaMock
+      .on(ListVersionsByFunctionCommand, { Marker: undefined })
+      .resolves({
+        Versions: [
+          { Version: '$LATEST', CodeSha256: 'x' },
+          { Version: '1', CodeSha256: 'a' },
+        ],
+        NextMarker: 'm1',
+      })
+      .on(ListVersionsByFunctionCommand, { Marker: 'm1' })
+      .resolves({ Versions: [{ Version: '2', CodeSha256: 'b', Description: 'd' }] });
+    const versions = await port.listVersions('orders-api');
+    expect(versions.map((v) => v.version)).toEqual(['$LATEST', '1', '2']);
+    expect(lambdaMock).toHaveReceivedCommandTimes(ListVersionsByFunctionCommand, 2);
+  });
+
+  it.each([
+    [
+      new ResourceConflictException({ message: 'An update is in progress', ...meta }),
+      ConflictError,
+      'LAMBDA_UPDATE_IN_PROGRESS',
+    ],
+    [
+      new PreconditionFailedException({ message: 'RevisionId mismatch', ...meta }),
+      ConflictError,
+      'LAMBDA_REVISION_CHANGED',
+    ],
+    [new TooManyRequestsException({ message: 'Rate exceeded', ...meta }), ThrottledError, 'LAMBDA_THROTTLED'],
+    [
+      new LambdaServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        message: 'not authorized',
+        ...meta,
+      }),
+      AccessError,
+      'LAMBDA_ACCESS_DENIED',
+    ],
+    [
+      new InvalidParameterValueException({
+        message: 'Error occurred while GetObject. S3 Error Code: AccessDenied. S3 Error Message: Access Denied',
+        ...meta,
+      }),
+      AccessError,
+      'ARTIFACT_S3_ACCESS_DENIED',
+    ],
+  ])('translates %s', async (thrown, type, code) => {
+    lambdaMock.on(UpdateFunctionCodeCommand).rejects(thrown);
+    const call = port.updateFunctionCode({
+      functionName: 'orders-api',
+      revisionId: 'r',
+      code: { zipFile: new Uint8Array() },
+    });
+    await expect(call).rejects.toBeInstanceOf(type);
+    await expect(call).rejects.toMatchObject({ code });
+  });
+
+  it('rethrows errors it does not recognise untouched', async () => {
+    const odd = new Error('socket hang up');
+    lambdaMock.on(GetFunctionCommand).rejects(odd);
+    await expect(port.getFunction('orders-api')).rejects.toBe(odd);
+  });
+
+  it('refuses to delete anything but a numbered version', async () => {
+    await expect(port.deleteVersion('orders-api', '$LATEST')).rejects.toThrowError(/only numbered versions/);
+  });
+});

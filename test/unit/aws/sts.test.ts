@@ -1,0 +1,102 @@
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createRoleAssumer } from '../../../src/aws/sts.js';
+import { AccessError } from '../../../src/core/errors.js';
+import { buildSessionName } from '../../../src/core/session-name.js';
+
+const stsMock = mockClient(STSClient);
+const ROLE = 'arn:aws:iam::222222222222:role/ferry-deploy';
+let now = 1_000_000;
+const credentials = (expiresInMs: number) => ({
+  Credentials: {
+    AccessKeyId: 'ASIAEXAMPLE',
+    SecretAccessKey: 'secret',
+    SessionToken: 'token',
+    Expiration: new Date(now + expiresInMs),
+  },
+});
+
+beforeEach(() => {
+  stsMock.reset();
+  now = 1_000_000;
+});
+
+describe('role assumption', () => {
+  it('sends the ExternalId, a session name naming app and build, and 900 s', async () => {
+    stsMock.on(AssumeRoleCommand).resolves(credentials(900_000));
+    const assumer = createRoleAssumer(new STSClient({}), { durationSeconds: 900, now: () => now });
+    await assumer.assume({
+      roleArn: ROLE,
+      externalId: 'ext-1',
+      sessionName: buildSessionName('orders-api', '2026.11.22-7'),
+    });
+    expect(stsMock).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: ROLE,
+      ExternalId: 'ext-1',
+      RoleSessionName: 'ferry-orders-api-2026.11.22-7',
+      DurationSeconds: 900,
+    });
+  });
+
+  it('caches credentials per role until shortly before they expire', async () => {
+    stsMock.on(AssumeRoleCommand).resolves(credentials(900_000));
+    const assumer = createRoleAssumer(new STSClient({}), {
+      durationSeconds: 900,
+      now: () => now,
+      refreshMarginMs: 60_000,
+    });
+    await assumer.assume({ roleArn: ROLE, sessionName: 'ferry-a-1' });
+    await assumer.assume({ roleArn: ROLE, sessionName: 'ferry-a-2' });
+    expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
+    now += 900_000 - 30_000; // inside the refresh margin
+    await assumer.assume({ roleArn: ROLE, sessionName: 'ferry-a-3' });
+    expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+  });
+
+  it('keeps separate credentials for another ExternalId', async () => {
+    stsMock.on(AssumeRoleCommand).resolves(credentials(900_000));
+    const assumer = createRoleAssumer(new STSClient({}), { durationSeconds: 900, now: () => now });
+    await assumer.assume({ roleArn: ROLE, externalId: 'a', sessionName: 's1' });
+    await assumer.assume({ roleArn: ROLE, externalId: 'b', sessionName: 's1' });
+    expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+  });
+
+  it('fails with the role, the account and the likely fix, and does not cache the failure', async () => {
+    stsMock
+      .on(AssumeRoleCommand)
+      .rejectsOnce(
+        new STSServiceException({
+          name: 'AccessDenied',
+          $fault: 'client',
+          $metadata: {},
+          message: 'not authorized to perform sts:AssumeRole',
+        }),
+      )
+      .resolves(credentials(900_000));
+    const assumer = createRoleAssumer(new STSClient({}), { durationSeconds: 900, now: () => now });
+    const failure = assumer.assume({ roleArn: ROLE, externalId: 'wrong', sessionName: 's' });
+    await expect(failure).rejects.toBeInstanceOf(AccessError);
+    await expect(failure).rejects.toThrowError(/arn:aws:iam::222222222222:role\/ferry-deploy in account 222222222222/);
+    await expect(failure).rejects.toThrowError(/trust policy/);
+    await expect(assumer.assume({ roleArn: ROLE, sessionName: 's' })).resolves.toMatchObject({
+      accessKeyId: 'ASIAEXAMPLE',
+    });
+  });
+
+  it('never puts the secret in an error message', async () => {
+    stsMock
+      .on(AssumeRoleCommand)
+      .resolves({ Credentials: { AccessKeyId: 'A', SecretAccessKey: 'TOPSECRET', SessionToken: '' } as never });
+    const assumer = createRoleAssumer(new STSClient({}), { durationSeconds: 900 });
+    await expect(assumer.assume({ roleArn: ROLE, sessionName: 's' })).rejects.not.toThrowError(/TOPSECRET/);
+  });
+});
+
+describe('buildSessionName', () => {
+  it('keeps to STS alphabet and length', () => {
+    expect(buildSessionName('orders-api', 'feat/x y')).toBe('ferry-orders-api-feat-x-y');
+    expect(buildSessionName('a'.repeat(60), 'b'.repeat(60))).toHaveLength(64);
+    expect(buildSessionName('a', 'b')).toMatch(/^[\w+=,.@-]{2,64}$/);
+  });
+});
