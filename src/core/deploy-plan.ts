@@ -121,17 +121,13 @@ function newestVersionWith(versions: readonly PublishedVersion[], codeSha256: st
 export function describePlan(plan: TargetPlan): string {
   if (plan.steps.length === 0) return `unchanged: alias already serves version ${plan.targetVersion ?? '?'}`;
   return plan.steps
-    .map((step): string => {
-      switch (step.kind) {
-        case 'update-code':
-          return `update code (${step.via}, if revision ${step.expectedRevisionId})`;
-        case 'wait-for-update':
-          return 'wait for Successful';
-        case 'publish-version':
-          return `publish version (CodeSha256 ${step.codeSha256})`;
-        case 'point-alias':
-          return `${step.create ? 'create' : 'move'} alias ${step.alias} → ${step.version ?? 'new version'}`;
-      }
-    })
+    .map(describeStep)
     .join(', then ');
+}
+
+function describeStep(step: DeployStep): string {
+  if (step.kind === 'update-code') return `update code (${step.via}, if revision ${step.expectedRevisionId})`;
+  if (step.kind === 'wait-for-update') return 'wait for Successful';
+  if (step.kind === 'publish-version') return `publish version (CodeSha256 ${step.codeSha256})`;
+  return `${step.create ? 'create' : 'move'} alias ${step.alias} → ${step.version ?? 'new version'}`;
 }
