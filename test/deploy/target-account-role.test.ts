@@ -1,0 +1,134 @@
+/**
+ * templates/target-account-role.yml: the deploy role each target account creates. Checks the trust
+ * policy and every permission after evaluating the template's intrinsics for sample parameters.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { asList, evaluate, type Loose, parseTemplate } from './cloudformation.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const template = parseTemplate(readFileSync(path.join(ROOT, 'templates/target-account-role.yml'), 'utf8')) as Loose;
+
+const parameters = {
+  FerryRoleArn: 'arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-exec',
+  ExternalId: 'ferry-test-external-id',
+  FunctionNames: 'orders-api,billing_worker',
+  ArtifactBucketName: 'ferry-artifacts-111111111111-eu-west-1',
+  ArtifactPrefix: 'artifacts/',
+  RoleName: 'ferry-deploy',
+};
+
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Principal?: Loose;
+  Condition?: Loose;
+};
+
+const role = evaluate(template.Resources.DeployRole, { parameters, accountId: '222222222222' }) as Record<
+  string,
+  Loose
+>;
+const trust = role.Properties.AssumeRolePolicyDocument.Statement as Statement[];
+const permissions = (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+  (p) => p.PolicyDocument.Statement,
+);
+
+function grantsFor(action: string): string[] {
+  return permissions.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource));
+}
+
+const LAMBDA_ACTIONS = [
+  'lambda:CreateAlias',
+  'lambda:DeleteFunction',
+  'lambda:GetAccountSettings',
+  'lambda:GetAlias',
+  'lambda:GetFunction',
+  'lambda:GetFunctionConfiguration',
+  'lambda:ListAliases',
+  'lambda:ListVersionsByFunction',
+  'lambda:PublishVersion',
+  'lambda:UpdateAlias',
+  'lambda:UpdateFunctionCode',
+];
+
+describe('the deploy role’s trust policy', () => {
+  it('trusts only ferry’s execution role, and only with the ExternalId', () => {
+    expect(role.Type).toBe('AWS::IAM::Role');
+    expect(trust).toHaveLength(1);
+    const [statement] = trust as [Statement];
+    expect(statement.Effect).toBe('Allow');
+    expect(asList(statement.Action)).toEqual(['sts:AssumeRole']);
+    expect(statement.Principal).toEqual({ AWS: 'arn:aws:iam::111111111111:root' });
+    expect(statement.Condition).toEqual({
+      StringEquals: { 'sts:ExternalId': parameters.ExternalId },
+      ArnEquals: { 'aws:PrincipalArn': parameters.FerryRoleArn },
+    });
+  });
+
+  it('keeps the ExternalId out of the console and limits sessions to an hour', () => {
+    expect(template.Parameters.ExternalId.NoEcho).toBe(true);
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+    expect(role.Properties.RoleName).toBe(parameters.RoleName);
+  });
+});
+
+describe('the deploy role’s permissions', () => {
+  it('allows only the Lambda calls ferry makes, and nothing is denied by accident', () => {
+    const actions = new Set(permissions.flatMap((s) => asList(s.Action)));
+    expect([...actions].filter((a) => a.startsWith('lambda:')).sort()).toEqual(LAMBDA_ACTIONS);
+    expect([...actions].filter((a) => !a.startsWith('lambda:')).sort()).toEqual([
+      'cloudwatch:DescribeAlarms',
+      'cloudwatch:GetMetricData',
+      's3:GetObject',
+      's3:GetObjectVersion',
+    ]);
+    for (const s of permissions) expect(s.Effect).toBe('Allow');
+  });
+
+  it('scopes the deploy calls to the listed functions, their versions and aliases', () => {
+    const functions = ['orders-api', 'billing_worker'];
+    const unqualified = functions.map((f) => `arn:aws:lambda:*:*:function:${f}`);
+    const qualified = functions.map((f) => `arn:aws:lambda:*:*:function:${f}:*`);
+    for (const action of LAMBDA_ACTIONS.filter(
+      (a) => !['lambda:DeleteFunction', 'lambda:GetAccountSettings'].includes(a),
+    )) {
+      expect(grantsFor(action).sort(), action).toEqual([...unqualified, ...qualified].sort());
+    }
+  });
+
+  it('deletes versions only, never a function itself', () => {
+    expect(grantsFor('lambda:DeleteFunction').sort()).toEqual([
+      'arn:aws:lambda:*:*:function:billing_worker:*',
+      'arn:aws:lambda:*:*:function:orders-api:*',
+    ]);
+  });
+
+  it('uses "*" only where AWS has no resource type (account settings, metric data) or for read-only alarm states', () => {
+    const star = permissions.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action));
+    expect(star.sort()).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData', 'lambda:GetAccountSettings']);
+  });
+
+  it('reads artifacts only under the artifact prefix of ferry’s bucket', () => {
+    const expected = [`arn:aws:s3:::${parameters.ArtifactBucketName}/artifacts/*`];
+    expect(grantsFor('s3:GetObject')).toEqual(expected);
+    expect(grantsFor('s3:GetObjectVersion')).toEqual(expected);
+  });
+
+  it('accepts only plain function names, so a wildcard can never widen the grant', () => {
+    const pattern = new RegExp(template.Parameters.FunctionNames.AllowedPattern);
+    expect(pattern.test('orders-api,billing_worker')).toBe(true);
+    expect(pattern.test('orders-api')).toBe(true);
+    for (const bad of ['*', 'orders-*', 'orders-api,*', 'arn:aws:lambda:eu-west-1:2:function:x', 'a,,b', 'a, b', '']) {
+      expect(pattern.test(bad), bad).toBe(false);
+    }
+  });
+
+  it('outputs the role ARN', () => {
+    expect(template.Outputs.DeployRoleArn.Value).toEqual({ 'Fn::GetAtt': ['DeployRole', 'Arn'] });
+  });
+});
