@@ -1,0 +1,282 @@
+/**
+ * A ready-made world for ferry inside the sandbox, built from a ferry configuration the way an
+ * operator builds it in AWS: a tooling account holding the artifact bucket and ferry's execution
+ * role, and in every target account a deploy role as templates/target-account-role.yml creates it
+ * (trusting only ferry's role, requiring the ExternalId, allowed only the Lambda calls ferry
+ * makes on its functions) plus the functions themselves. Used by `npm run demo` and the
+ * integration tests.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { type FerryConfig, parseConfig, type Target } from '../core/config.js';
+import type { DeployLog } from '../engine/deploy-build.js';
+import { createArtifactUploadedHandler } from '../handlers/artifact-uploaded.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime/create-runtime.js';
+import type { LambdaSettings } from './contracts.js';
+import { makeFunctionZip } from './function-zip.js';
+import { type Sandbox, type SandboxCredentials, startSandbox } from './index.js';
+import type { PolicyDocument } from './policy.js';
+
+export const TOOLING_ACCOUNT_ID = '111111111111';
+export const FERRY_ROLE_NAME = 'ferry-execution';
+
+export interface FerryWorldOptions {
+  /** ferry's configuration (the `ferry:` object of variables.<stage>.yml). */
+  readonly config: unknown;
+  readonly lambda?: Partial<LambdaSettings>;
+  /** Extra statements for the artifact bucket policy, or a replacement policy (to test denials). */
+  readonly bucketPolicy?: PolicyDocument;
+  /** Trust policy override for every deploy role (to test a wrong trust). */
+  readonly deployRoleTrust?: (target: Target) => PolicyDocument;
+}
+
+export interface FerryWorld {
+  readonly sandbox: Sandbox;
+  readonly config: FerryConfig;
+  /** Root credentials of the tooling account: what CI uploads with. */
+  readonly ci: SandboxCredentials;
+  readonly ferryRoleArn: string;
+  /** The environment a ferry Lambda (or CLI) runs with: endpoint, region, its role's credentials. Applied to process.env until stop(). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Every target in configuration order. */
+  readonly targets: readonly Target[];
+  createRuntime(options?: RuntimeOptions): Runtime;
+  /** S3 ObjectCreated on the artifact prefix → ferry's upload handler, as the bucket notification does. */
+  connectUploadHandler(runtime: Runtime, log: DeployLog): () => void;
+  /** Uploads a zip the way CI does (PutObject with ChecksumSHA256 and metadata). */
+  upload(app: string, build: string, zip: Buffer, metadata?: Record<string, string>): Promise<{ versionId?: string }>;
+  s3Client(credentials?: SandboxCredentials): S3Client;
+  stop(): Promise<void>;
+}
+
+export async function startFerryWorld(options: FerryWorldOptions): Promise<FerryWorld> {
+  const config = parseConfig(options.config, 'ferry world configuration');
+  const sandbox = await startSandbox({
+    defaultRegion: config.region,
+    ...(options.lambda ? { lambda: options.lambda } : {}),
+  });
+  try {
+    return await buildWorld(sandbox, config, options);
+  } catch (error) {
+    await sandbox.stop();
+    throw error;
+  }
+}
+
+async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryWorldOptions): Promise<FerryWorld> {
+  const tooling = sandbox.createAccount(TOOLING_ACCOUNT_ID);
+  const targets = Object.values(config.apps).flatMap((app) => Object.values(app.targets).flat());
+  const deployRoleArns = [...new Set(targets.map((t) => t.roleArn))];
+  const ferryRoleArn = `arn:aws:iam::${TOOLING_ACCOUNT_ID}:role/${FERRY_ROLE_NAME}`;
+  const bucketArn = `arn:aws:s3:::${config.artifactBucket}`;
+
+  sandbox.createRole({
+    accountId: TOOLING_ACCOUNT_ID,
+    roleName: FERRY_ROLE_NAME,
+    trustPolicy: allow({ AWS: `arn:aws:iam::${TOOLING_ACCOUNT_ID}:root` }, 'sts:AssumeRole'),
+    policies: [ferryExecutionPolicy(deployRoleArns, bucketArn, config.artifactPrefix)],
+  });
+  sandbox.createBucket({
+    accountId: TOOLING_ACCOUNT_ID,
+    name: config.artifactBucket,
+    region: config.region,
+    versioning: true,
+    policy: options.bucketPolicy ?? artifactBucketPolicy(deployRoleArns, bucketArn, config.artifactPrefix),
+  });
+
+  const seededAccounts = new Set<string>([TOOLING_ACCOUNT_ID]);
+  const seededRoles = new Set<string>();
+  const initialZip = await makeFunctionZip('initial');
+  for (const target of targets) {
+    if (!seededAccounts.has(target.accountId)) {
+      sandbox.createAccount(target.accountId);
+      seededAccounts.add(target.accountId);
+    }
+    if (!seededRoles.has(target.roleArn)) {
+      const functions = targets.filter((t) => t.roleArn === target.roleArn);
+      sandbox.createRole({
+        accountId: target.accountId,
+        roleName: target.roleArn.split('/').at(-1) ?? 'ferry-deploy',
+        trustPolicy: options.deployRoleTrust?.(target) ?? deployRoleTrust(ferryRoleArn, target.externalId),
+        policies: [deployRolePolicy(functions, bucketArn, config.artifactPrefix)],
+        maxSessionDuration: 3600,
+      });
+      seededRoles.add(target.roleArn);
+    }
+    if (!sandbox.lambda.describeFunction(target.accountId, target.region, target.functionName)) {
+      sandbox.lambda.seedFunction({
+        accountId: target.accountId,
+        region: target.region,
+        functionName: target.functionName,
+        zip: initialZip,
+        runtime: 'nodejs22.x',
+        handler: 'index.handler',
+        aliases: [target.alias],
+      });
+    }
+  }
+
+  // ferry runs as its execution role, as the Lambda would: temporary credentials from STS.
+  const sts = new STSClient(sandbox.clientConfig(tooling.credentials, config.region));
+  const assumed = await sts.send(
+    new AssumeRoleCommand({ RoleArn: ferryRoleArn, RoleSessionName: 'ferry-lambda', DurationSeconds: 3600 }),
+  );
+  const c = assumed.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+    throw new Error('sandbox AssumeRole returned no credentials');
+  const env = {
+    AWS_ENDPOINT_URL: sandbox.endpoint,
+    AWS_REGION: config.region,
+    AWS_ACCESS_KEY_ID: c.AccessKeyId,
+    AWS_SECRET_ACCESS_KEY: c.SecretAccessKey,
+    AWS_SESSION_TOKEN: c.SessionToken,
+    FERRY_S3_FORCE_PATH_STYLE: 'true',
+    FERRY_CONFIG: JSON.stringify(options.config),
+  };
+
+  // The process plays ferry's Lambda: its environment is the Lambda's, until the world stops.
+  // SDK clients read endpoint and credentials from it lazily, on each request.
+  const restoreEnv = applyEnv(env);
+  const world: FerryWorld = {
+    sandbox,
+    config,
+    ci: tooling.credentials,
+    ferryRoleArn,
+    env,
+    targets,
+    createRuntime(runtimeOptions = {}) {
+      return createRuntime(config, { env, ...runtimeOptions });
+    },
+    connectUploadHandler(runtime, log) {
+      const handler = createArtifactUploadedHandler(() => runtime, log);
+      return sandbox.subscribeToObjectCreated(
+        config.artifactBucket,
+        { prefix: config.artifactPrefix, suffix: '.zip', id: 'ferry-artifact-uploaded' },
+        (event) => handler(event),
+      );
+    },
+    async upload(app, build, zip, metadata = {}) {
+      const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+      const { createHash } = await import('node:crypto');
+      const out = await world.s3Client().send(
+        new PutObjectCommand({
+          Bucket: config.artifactBucket,
+          Key: `${config.artifactPrefix}${app}/${build}.zip`,
+          Body: zip,
+          ChecksumSHA256: createHash('sha256').update(zip).digest('base64'),
+          Metadata: metadata,
+        }),
+      );
+      return out.VersionId ? { versionId: out.VersionId } : {};
+    },
+    s3Client(credentials = tooling.credentials) {
+      return new S3Client(sandbox.clientConfig(credentials, config.region));
+    },
+    async stop() {
+      try {
+        await sandbox.stop();
+      } finally {
+        restoreEnv();
+      }
+    },
+  };
+  return world;
+}
+
+const AMBIENT_AWS_VARIABLES = ['AWS_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE'];
+
+function applyEnv(env: Readonly<Record<string, string>>): () => void {
+  const keys = [...Object.keys(env), ...AMBIENT_AWS_VARIABLES];
+  const saved = new Map(keys.map((k) => [k, process.env[k]]));
+  for (const k of AMBIENT_AWS_VARIABLES) delete process.env[k];
+  Object.assign(process.env, env);
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+function allow(principal: Record<string, string>, action: string, condition?: Record<string, unknown>): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: principal, Action: action, ...(condition ? { Condition: condition } : {}) },
+    ],
+  } as PolicyDocument;
+}
+
+/** As templates/target-account-role.yml: only ferry's role, only with the ExternalId. */
+function deployRoleTrust(ferryRoleArn: string, externalId: string | undefined): PolicyDocument {
+  return allow(
+    { AWS: ferryRoleArn },
+    'sts:AssumeRole',
+    externalId ? { StringEquals: { 'sts:ExternalId': externalId } } : undefined,
+  );
+}
+
+/** As templates/target-account-role.yml: the Lambda calls ferry makes, on its functions only. */
+function deployRolePolicy(functions: readonly Target[], bucketArn: string, prefix: string): PolicyDocument {
+  const arns = functions.flatMap((t) => {
+    const base = `arn:aws:lambda:${t.region}:${t.accountId}:function:${t.functionName}`;
+    return [base, `${base}:*`];
+  });
+  const versionArns = functions.map((t) => `arn:aws:lambda:${t.region}:${t.accountId}:function:${t.functionName}:*`);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: [
+          'lambda:GetFunction',
+          'lambda:GetFunctionConfiguration',
+          'lambda:UpdateFunctionCode',
+          'lambda:PublishVersion',
+          'lambda:ListVersionsByFunction',
+          'lambda:GetAlias',
+          'lambda:CreateAlias',
+          'lambda:UpdateAlias',
+          'lambda:ListAliases',
+        ],
+        Resource: arns,
+      },
+      { Effect: 'Allow', Action: 'lambda:DeleteFunction', Resource: versionArns },
+      { Effect: 'Allow', Action: 'lambda:GetAccountSettings', Resource: '*' },
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `${bucketArn}/${prefix}*` },
+    ],
+  } as PolicyDocument;
+}
+
+/** As serverless.yml: assume the configured deploy roles; read and write ferry's own bucket. */
+function ferryExecutionPolicy(deployRoleArns: readonly string[], bucketArn: string, prefix: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: [...deployRoleArns] },
+      { Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+        Resource: [`${bucketArn}/${prefix}*`, `${bucketArn}/ledger/*`, `${bucketArn}/leases/*`],
+      },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+    ],
+  } as PolicyDocument;
+}
+
+/** The target accounts' deploy roles may read artifacts (the S3-reference path for large zips). */
+function artifactBucketPolicy(deployRoleArns: readonly string[], bucketArn: string, prefix: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DeployRolesReadArtifacts',
+        Effect: 'Allow',
+        Principal: { AWS: [...deployRoleArns] },
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: `${bucketArn}/${prefix}*`,
+      },
+    ],
+  } as PolicyDocument;
+}
