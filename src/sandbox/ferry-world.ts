@@ -35,6 +35,8 @@ export interface FerryWorld {
   readonly config: FerryConfig;
   /** Root credentials of the tooling account: what CI uploads with. */
   readonly ci: SandboxCredentials;
+  /** Root credentials of any account in the world (to act as another tool would). */
+  rootCredentials(accountId: string): SandboxCredentials;
   readonly ferryRoleArn: string;
   /** The environment a ferry Lambda (or CLI) runs with: endpoint, region, its role's credentials. Applied to process.env until stop(). */
   readonly env: Readonly<Record<string, string>>;
@@ -84,14 +86,11 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     policy: options.bucketPolicy ?? artifactBucketPolicy(deployRoleArns, bucketArn, config.artifactPrefix),
   });
 
-  const seededAccounts = new Set<string>([TOOLING_ACCOUNT_ID]);
+  const roots = new Map<string, SandboxCredentials>([[TOOLING_ACCOUNT_ID, tooling.credentials]]);
   const seededRoles = new Set<string>();
   const initialZip = await makeFunctionZip('initial');
   for (const target of targets) {
-    if (!seededAccounts.has(target.accountId)) {
-      sandbox.createAccount(target.accountId);
-      seededAccounts.add(target.accountId);
-    }
+    if (!roots.has(target.accountId)) roots.set(target.accountId, sandbox.createAccount(target.accountId).credentials);
     if (!seededRoles.has(target.roleArn)) {
       const functions = targets.filter((t) => t.roleArn === target.roleArn);
       sandbox.createRole({
@@ -141,6 +140,11 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     sandbox,
     config,
     ci: tooling.credentials,
+    rootCredentials(accountId) {
+      const credentials = roots.get(accountId);
+      if (!credentials) throw new Error(`account ${accountId} is not part of this world`);
+      return credentials;
+    },
     ferryRoleArn,
     env,
     targets,

@@ -1,0 +1,213 @@
+/**
+ * The local AWS sandbox: a loopback server that unmodified SDK v3 clients reach through
+ * `AWS_ENDPOINT_URL` (or `clientConfig()`), speaking STS, S3, Lambda and CodePipeline with the
+ * behaviour their documentation describes. S3 clients need `forcePathStyle: true` against it,
+ * which `clientConfig()` sets. Never bundled into ferry's handlers.
+ */
+import { type AccountKeys, AccountStore, type CreatedAccount, type SandboxCredentials } from './accounts.js';
+import { SandboxClock } from './clock.js';
+import { createCodePipelineService } from './codepipeline/codepipeline-service.js';
+import { type CodePipelineJobEvent, type CreateJobInput, type JobResult, JobStore } from './codepipeline/jobs.js';
+import type { LambdaSandbox, LambdaSettings, SandboxService } from './contracts.js';
+import { FaultRegistry } from './faults.js';
+import { type CreateRoleInput, createAuthorizer, IamStore } from './iam.js';
+import { createLambdaService } from './lambda/index.js';
+import { type PolicyDocument, parsePolicy } from './policy.js';
+import { type RequestFilter, RequestLog, type RequestLogEntry } from './request-log.js';
+import {
+  type DeadLetter,
+  type DeliveryRecord,
+  type EventFaults,
+  type ObjectCreatedFilter,
+  S3EventBus,
+  type S3EventHandler,
+} from './s3/event-bus.js';
+import { SequencerSource } from './s3/event-record.js';
+import type { S3Context } from './s3/s3-context.js';
+import { createS3ObjectReader, createS3Service } from './s3/s3-service.js';
+import { isValidBucketName, S3Store, VersioningStatus } from './s3/s3-store.js';
+import { startServer } from './server.js';
+import { createStsService } from './sts/sts-service.js';
+
+export type { AccountKeys, CreatedAccount, SandboxCredentials } from './accounts.js';
+export type { CodePipelineJobEvent, CreateJobInput, JobResult } from './codepipeline/jobs.js';
+export type { FaultRule } from './faults.js';
+export type { PolicyDocument } from './policy.js';
+export type { RequestFilter, RequestLogEntry } from './request-log.js';
+export type { DeadLetter, DeliveryRecord, EventFaults, ObjectCreatedFilter, S3EventHandler } from './s3/event-bus.js';
+export type { S3Event, S3EventRecord } from './s3/event-record.js';
+
+export interface SandboxOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default 127.0.0.1: loopback only. */
+  host?: string;
+  /** Region for buckets and clientConfig() when none is given. Default eu-west-1. */
+  defaultRegion?: string;
+  /** Overrides of the Lambda service's behaviour (update delay, rate limits…). */
+  lambda?: Partial<LambdaSettings>;
+}
+
+export interface CreateBucketInput {
+  accountId: string;
+  name: string;
+  region?: string;
+  /** true or 'Enabled' turns versioning on; 'Suspended' as after turning it off. */
+  versioning?: boolean | 'Enabled' | 'Suspended';
+  policy?: PolicyDocument | string;
+}
+
+/** What SDK v3 clients need to talk to the sandbox: `new S3Client(sandbox.clientConfig(creds))`. */
+export interface SdkClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: SandboxCredentials;
+  forcePathStyle: true;
+}
+
+export interface Sandbox {
+  /** http://127.0.0.1:<port> */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly clock: SandboxClock;
+  readonly faults: FaultRegistry;
+  readonly lambda: LambdaSandbox;
+  /** Live settings of the Lambda service; change them between calls. */
+  readonly lambdaSettings: LambdaSettings;
+  readonly codepipeline: {
+    createJob(input: CreateJobInput): CodePipelineJobEvent;
+    getJobResult(jobId: string): JobResult | undefined;
+  };
+  readonly events: {
+    setFaults(faults: Partial<EventFaults>): void;
+    deadLetters(): readonly DeadLetter[];
+    deliveries(): readonly DeliveryRecord[];
+  };
+  createAccount(accountId?: string, keys?: AccountKeys): CreatedAccount;
+  createRole(input: CreateRoleInput): { accountId: string; roleName: string; roleArn: string };
+  createBucket(input: CreateBucketInput): void;
+  putBucketPolicy(bucket: string, policy: PolicyDocument | string): void;
+  /** Delivers ObjectCreated events for keys under `prefix` ending in `suffix`; returns an unsubscribe. */
+  subscribeToObjectCreated(bucket: string, filter: ObjectCreatedFilter, handler: S3EventHandler): () => void;
+  /** Resolves once every pending event delivery (with retries) has settled. */
+  drainEvents(): Promise<void>;
+  requests(filter?: RequestFilter): RequestLogEntry[];
+  countRequests(filter?: RequestFilter): number;
+  clientConfig(credentials: SandboxCredentials, region?: string): SdkClientConfig;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_LAMBDA_SETTINGS: LambdaSettings = {
+  updateDelayMs: 200,
+  failNextUpdates: 0,
+  failureReason: 'The sandbox was told to fail this update.',
+  rateLimits: true,
+  executeHandlers: true,
+};
+
+/** Starts a sandbox with no accounts; seed it with createAccount, createRole, createBucket, lambda.seedFunction. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const defaultRegion = options.defaultRegion ?? 'eu-west-1';
+  const clock = new SandboxClock();
+  const accounts = new AccountStore();
+  const iam = new IamStore(accounts);
+  const authorizer = createAuthorizer(iam);
+  const faults = new FaultRegistry();
+  const log = new RequestLog();
+  const events = new S3EventBus();
+  const s3: S3Context = { store: new S3Store(), iam, clock, events, sequencer: new SequencerSource() };
+  const jobs = new JobStore(accounts, clock);
+  const lambdaSettings: LambdaSettings = { ...DEFAULT_LAMBDA_SETTINGS, ...options.lambda };
+  const lambda = createLambdaService({
+    clock,
+    authorizer,
+    readS3Object: createS3ObjectReader(s3),
+    settings: lambdaSettings,
+  });
+  const services = new Map<string, SandboxService>(
+    [
+      createStsService({ accounts, iam, clock }),
+      createS3Service(s3),
+      lambda,
+      createCodePipelineService({ jobs, authorizer }),
+    ].map((service) => [service.signingName, service]),
+  );
+  const server = await startServer(
+    { services, accounts, clock, faults, log },
+    options.port ?? 0,
+    options.host ?? '127.0.0.1',
+  );
+  const endpoint = `http://${options.host ?? '127.0.0.1'}:${server.port}`;
+
+  return {
+    endpoint,
+    port: server.port,
+    clock,
+    faults,
+    lambda,
+    lambdaSettings,
+    codepipeline: {
+      createJob: (input) => jobs.createJob(input),
+      getJobResult: (jobId) => jobs.getJobResult(jobId),
+    },
+    events: {
+      setFaults: (settings) => events.setFaults(settings),
+      deadLetters: () => events.deadLetters(),
+      deliveries: () => events.deliveries(),
+    },
+    createAccount: (accountId, keys) => accounts.createAccount(accountId, keys),
+    createRole(input) {
+      const role = iam.createRole(input);
+      return { accountId: role.accountId, roleName: role.roleName, roleArn: role.roleArn };
+    },
+    createBucket: (input) => createBucketDirectly(s3, accounts, { ...input, region: input.region ?? defaultRegion }),
+    putBucketPolicy(bucket, policy) {
+      const found = s3.store.findBucket(bucket);
+      if (!found) throw new Error(`unknown bucket ${bucket}`);
+      found.policy = {
+        document: parsePolicy(policy, 'MalformedPolicy'),
+        text: typeof policy === 'string' ? policy : JSON.stringify(policy),
+      };
+    },
+    subscribeToObjectCreated: (bucket, filter, handler) => events.subscribe(bucket, filter, handler),
+    drainEvents: () => events.drain(),
+    requests: (filter) => log.list(filter),
+    countRequests: (filter) => log.count(filter),
+    clientConfig: (credentials, region) => ({
+      endpoint,
+      region: region ?? defaultRegion,
+      credentials,
+      forcePathStyle: true,
+    }),
+    async stop() {
+      await events.drain();
+      await server.close();
+      await (lambda as { close?: () => Promise<void> }).close?.();
+    },
+  };
+}
+
+/** Seeding path: the bucket exists as if its owner created it, without going through HTTP. */
+function createBucketDirectly(
+  s3: S3Context,
+  accounts: AccountStore,
+  input: CreateBucketInput & { region: string },
+): void {
+  if (!accounts.hasAccount(input.accountId)) throw new Error(`unknown account ${input.accountId}`);
+  if (!isValidBucketName(input.name)) throw new Error(`invalid bucket name ${input.name}`);
+  if (s3.store.findBucket(input.name)) throw new Error(`bucket ${input.name} already exists`);
+  const bucket = s3.store.addBucket({
+    name: input.name,
+    accountId: input.accountId,
+    region: input.region,
+    now: s3.clock.now(),
+  });
+  if (input.versioning === true || input.versioning === 'Enabled') bucket.versioning = VersioningStatus.Enabled;
+  if (input.versioning === 'Suspended') bucket.versioning = VersioningStatus.Suspended;
+  if (input.policy !== undefined) {
+    bucket.policy = {
+      document: parsePolicy(input.policy, 'MalformedPolicy'),
+      text: typeof input.policy === 'string' ? input.policy : JSON.stringify(input.policy),
+    };
+  }
+}
