@@ -6,3 +6,4 @@ process.env.AWS_ACCESS_KEY_ID ??= 'AKIDTESTONLY';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test-only-secret';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

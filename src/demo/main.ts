@@ -1,0 +1,106 @@
+/**
+ * `npm run demo`: ferry's first run, entirely on this machine. Starts the local AWS sandbox with
+ * a tooling account and two target accounts, uploads function zips as CI would, lets the S3 event
+ * drive the deployments, and prints what happened and what now runs where. Exits 0 and leaves
+ * nothing running.
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { DeployLog } from '../engine/deploy-build.js';
+import { type FerryWorld, startFerryWorld } from '../sandbox/ferry-world.js';
+import { makeFunctionZip } from '../sandbox/function-zip.js';
+import { DEMO_CONFIG } from './demo-config.js';
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const step = (n: number, text: string) => out(`\n${n}. ${text}`);
+
+/** Prints one short line per target outcome, in place of the JSON logs a Lambda would write. */
+function narrate(): DeployLog {
+  const say =
+    (icon: string) =>
+    (message: string, ...attributes: Record<string, unknown>[]) => {
+      const a = Object.assign({}, ...attributes) as Record<string, unknown>;
+      if (a.function === undefined && a.reason === undefined) return;
+      const where = a.function ? `${a.function} in ${a.account}` : String(a.key ?? '');
+      const versions = a.version ? ` v${a.previousVersion ?? '-'} → v${a.version}` : '';
+      const reason = a.reason ? ` (${a.reason})` : '';
+      out(`   ${icon} ${where}: ${message.replace(/^target /, '')}${versions}${reason}`);
+    };
+  return { info: say('✔'), warn: say('!'), error: say('✘') };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  // ferry targets Lambda's nodejs22.x; the SDK's notice about running on Node 20 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  out('ferry demo: everything below runs against the local AWS sandbox on 127.0.0.1, no AWS account needed.');
+  step(
+    1,
+    'Starting the sandbox: tooling account 111111111111 (artifact bucket, ferry), targets 222222222222 (dev) and 333333333333 (staging).',
+  );
+  const world = await startFerryWorld({ config: DEMO_CONFIG, lambda: { updateDelayMs: 50 } });
+  try {
+    out(
+      `   sandbox listening on ${world.sandbox.endpoint}; deploy roles trust only ${world.ferryRoleArn} with an ExternalId.`,
+    );
+    const runtime = world.createRuntime();
+    world.connectUploadHandler(runtime, narrate());
+
+    step(
+      2,
+      'CI uploads build 1 of orders-api to s3://ferry-artifacts-111111111111/artifacts/orders-api/1.zip; the S3 event invokes ferry.',
+    );
+    await world.upload('orders-api', '1', await makeFunctionZip('build 1'), { commit: 'a1b2c3d' });
+    await world.sandbox.drainEvents();
+
+    step(3, 'The same event arrives twice (S3 delivers at least once): ferry converges, no duplicate version.');
+    world.sandbox.events.setFaults({ duplicate: 2 });
+    await world.upload('orders-api', '2', await makeFunctionZip('build 2'), { commit: 'e4f5a6b' });
+    await world.sandbox.drainEvents();
+    world.sandbox.events.setFaults({ duplicate: 1 });
+
+    step(4, 'A corrupt upload is rejected before it reaches any account.');
+    await world.upload('orders-api', '3', Buffer.from('this is not a zip'));
+    await world.sandbox.drainEvents();
+
+    await printState(world);
+    await invokeLive(world);
+    out(
+      `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Next: \`npm test\`, and the README's "Deploy to AWS".`,
+    );
+  } finally {
+    await world.stop();
+  }
+}
+
+async function printState(world: FerryWorld): Promise<void> {
+  step(5, 'What runs where (read from the sandbox):');
+  out('   account       function        alias  version  versions  code');
+  for (const target of world.targets) {
+    const fn = world.sandbox.lambda.describeFunction(target.accountId, target.region, target.functionName);
+    const alias = fn?.aliases.find((a) => a.name === target.alias);
+    const version = fn?.versions.find((v) => v.version === alias?.functionVersion);
+    const build = /^ferry: \S+ (\S+)/.exec(version?.description ?? '')?.[1];
+    out(
+      `   ${target.accountId}  ${target.functionName.padEnd(14)}  ${target.alias.padEnd(5)}  ${String(alias?.functionVersion ?? '-').padEnd(7)}  ${String(fn?.versions.length ?? 0).padEnd(8)}  ${build ? `build ${build}` : 'initial code'} (${version?.codeSha256.slice(0, 12) ?? '?'}…)`,
+    );
+  }
+}
+
+async function invokeLive(world: FerryWorld): Promise<void> {
+  const target = world.targets[0];
+  if (!target) return;
+  const lambda = new LambdaClient(world.sandbox.clientConfig(world.rootCredentials(target.accountId), target.region));
+  const answer = await lambda.send(new InvokeCommand({ FunctionName: target.functionName, Qualifier: target.alias }));
+  const payload = answer.Payload ? Buffer.from(answer.Payload).toString('utf8') : 'null';
+  out(
+    `\n   Invoking ${target.functionName}:${target.alias} in ${target.accountId} → version ${answer.ExecutedVersion} answers ${payload}`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
