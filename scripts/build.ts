@@ -12,6 +12,8 @@ const entryPoints = Object.fromEntries(
     .filter((name) => existsSync(`src/handlers/${name}.ts`))
     .map((name) => [`handlers/${name}`, `src/handlers/${name}.ts`]),
 );
+// The command line: `npx ferry` runs dist/cli.mjs (bin/ferry.js falls back to tsx without a build).
+entryPoints.cli = 'src/cli/main.ts';
 
 const result = await build({
   entryPoints,
@@ -22,6 +24,8 @@ const result = await build({
   format: 'esm',
   outExtension: { '.js': '.mjs' },
   minify: true,
+  // Error classes keep their names, so logs and --json output say InputError, not a minified letter.
+  keepNames: true,
   sourcemap: 'linked',
   metafile: true,
   // Some CommonJS dependencies call require(); give ESM bundles one.

@@ -45,7 +45,9 @@ function readVariables(stage, serviceDir = SERVICE_DIR) {
   }
   const unknown = Object.keys(vars).filter((key) => !VARIABLE_KEYS.includes(key));
   if (unknown.length > 0) {
-    throw new Error(`${path.basename(file)}: unknown top-level keys ${unknown.join(', ')}; expected ${VARIABLE_KEYS.join(', ')}`);
+    throw new Error(
+      `${path.basename(file)}: unknown top-level keys ${unknown.join(', ')}; expected ${VARIABLE_KEYS.join(', ')}`,
+    );
   }
   return vars;
 }
@@ -74,7 +76,8 @@ function buildPromotionEvents(schedules, config) {
     const where = `schedules[${i}]`;
     const allowed = ['cron', 'app', 'from', 'to', 'enabled'];
     const unknown = Object.keys(entry ?? {}).filter((key) => !allowed.includes(key));
-    if (unknown.length > 0) throw new Error(`${where}: unknown keys ${unknown.join(', ')}; expected ${allowed.join(', ')}`);
+    if (unknown.length > 0)
+      throw new Error(`${where}: unknown keys ${unknown.join(', ')}; expected ${allowed.join(', ')}`);
     if (typeof entry.cron !== 'string' || !/^(cron|rate)\(.+\)$/.test(entry.cron)) {
       throw new Error(`${where}.cron: expected an EventBridge expression such as cron(0 6 * * ? *)`);
     }
@@ -123,7 +126,9 @@ async function deriveValues(stage, { serviceDir = SERVICE_DIR, configModule } = 
   }
 
   if (!/^\d{12}$/.test(String(vars.toolingAccount ?? ''))) {
-    throw new Error(`variables.${stage}.yml: toolingAccount must be the 12-digit id of the account ferry runs in, quoted`);
+    throw new Error(
+      `variables.${stage}.yml: toolingAccount must be the 12-digit id of the account ferry runs in, quoted`,
+    );
   }
 
   const deployRoleArns = listDeployRoleArns(config);

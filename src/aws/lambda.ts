@@ -13,6 +13,7 @@ import {
   InvalidParameterValueException,
   type LambdaClient,
   LambdaServiceException,
+  ListAliasesCommand,
   ListVersionsByFunctionCommand,
   PreconditionFailedException,
   PublishVersionCommand,
@@ -65,6 +66,8 @@ export interface LambdaPort {
     description?: string;
     routing?: Readonly<Record<string, number>>;
   }): Promise<AliasState>;
+  /** Every alias of the function, with its routing (pruning must not delete what they point at). */
+  listAliases(functionName: string): Promise<AliasState[]>;
   deleteVersion(functionName: string, version: string): Promise<void>;
 }
 
@@ -200,12 +203,31 @@ export function createLambdaPort(client: LambdaClient, where: LambdaTargetContex
       }
     },
 
+    async listAliases(functionName) {
+      const aliases: AliasState[] = [];
+      let marker: string | undefined;
+      try {
+        do {
+          const page = await client.send(
+            new ListAliasesCommand({ FunctionName: functionName, MaxItems: 50, ...(marker ? { Marker: marker } : {}) }),
+          );
+          for (const a of page.Aliases ?? []) aliases.push(toAliasState(a));
+          marker = page.NextMarker;
+        } while (marker);
+        return aliases;
+      } catch (error) {
+        throw translate(error, 'ListAliases', ctx(functionName), where);
+      }
+    },
+
     async deleteVersion(functionName, version) {
-      if (!/^\d+$/.test(version)) {
+      if (!/^\d+$/.test(version) || functionName.includes(':')) {
         throw new InputError('VERSION_INVALID', `Refusing to delete '${version}': only numbered versions are pruned.`);
       }
       try {
-        await client.send(new DeleteFunctionCommand({ FunctionName: functionName, Qualifier: version }));
+        // The version goes into FunctionName (name:version), so IAM evaluates the qualified ARN: the
+        // target role allows DeleteFunction only on function:<name>:*, never on the function itself.
+        await client.send(new DeleteFunctionCommand({ FunctionName: `${functionName}:${version}` }));
       } catch (error) {
         throw translate(error, 'DeleteFunction', ctx(functionName, { version }), where);
       }

@@ -190,10 +190,17 @@ function headFields(out: {
   };
 }
 
+/**
+ * A conditional write that lost: 412 when the condition did not hold, or 409
+ * ConditionalRequestConflict when another conditional write to the key was in flight. Either way
+ * the caller re-reads and tries again.
+ */
 function isPreconditionFailure(error: unknown): boolean {
   return (
     error instanceof S3ServiceException &&
-    (error.name === 'PreconditionFailed' || error.$metadata.httpStatusCode === 412)
+    (error.name === 'PreconditionFailed' ||
+      error.name === 'ConditionalRequestConflict' ||
+      error.$metadata.httpStatusCode === 412)
   );
 }
 

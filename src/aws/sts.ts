@@ -3,7 +3,7 @@
  * shortly before they expire, so a fan-out to many functions in one account assumes once.
  * Credentials are never logged or put in an error.
  */
-import { AssumeRoleCommand, type STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { AccessError, InternalError } from '../core/errors.js';
 
 export interface TemporaryCredentials {
@@ -93,4 +93,22 @@ async function assumeRole(
     }
     throw error;
   }
+}
+
+const identities = new WeakMap<STSClient, Promise<string>>();
+
+/**
+ * The ARN ferry runs as (STS GetCallerIdentity), for the ledger's audit trail. Asked once per
+ * client and process; a failed lookup is not cached, so the next deployment asks again.
+ */
+export function getCallerIdentity(client: STSClient): Promise<string> {
+  const cached = identities.get(client);
+  if (cached) return cached;
+  const pending = client.send(new GetCallerIdentityCommand({})).then((out) => {
+    if (!out.Arn) throw new InternalError('STS_NO_IDENTITY', 'GetCallerIdentity returned no ARN.');
+    return out.Arn;
+  });
+  identities.set(client, pending);
+  pending.catch(() => identities.delete(client));
+  return pending;
 }

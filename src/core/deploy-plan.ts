@@ -120,9 +120,7 @@ function newestVersionWith(versions: readonly PublishedVersion[], codeSha256: st
 /** A one-line human description of a plan, for logs and `--dry-run`. */
 export function describePlan(plan: TargetPlan): string {
   if (plan.steps.length === 0) return `unchanged: alias already serves version ${plan.targetVersion ?? '?'}`;
-  return plan.steps
-    .map(describeStep)
-    .join(', then ');
+  return plan.steps.map(describeStep).join(', then ');
 }
 
 function describeStep(step: DeployStep): string {

@@ -1,18 +1,23 @@
 /**
  * The engine every front shares (S3 upload, schedule, CodePipeline, CLI): one build of one app
- * into the targets of one or more stages. Verifies the artifact once, deploys each stage's
- * targets concurrently, and logs one summary line per target.
+ * into the targets of one or more stages. Verifies the artifact once, then releases it stage by
+ * stage (lease → order check → deploy → ledger → prune → release, see release-stage.ts), and logs
+ * one summary line per target. Every attempt, including rejected and skipped ones, is in the ledger.
  */
 import type { ObjectLocation } from '../aws/s3.js';
 import type { AppConfig, Target } from '../core/config.js';
 import { describePlan } from '../core/deploy-plan.js';
-import { describeError, type FerryError, isFerryError } from '../core/errors.js';
+import { ArtifactError, describeError, type FerryError, isFerryError } from '../core/errors.js';
+import { LedgerOutcome, type PipelineContext, Trigger } from '../core/ledger-model.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import { deployToTargets, type TargetOutcome, TargetStatus } from './deploy-stage.js';
+import type { TargetOutcome } from './deploy-stage.js';
+import { TargetStatus } from './deploy-stage.js';
+import { recordAttempt, recordRejected, resolveCaller, startAttempt } from './ledger.js';
 import { type PreparedArtifact, prepareArtifact } from './prepare-artifact.js';
+import { releaseToStage, type StageResult, StageStatus } from './release-stage.js';
 
-export const Trigger = { Upload: 'upload', Schedule: 'schedule', Pipeline: 'pipeline', Cli: 'cli' } as const;
-export type Trigger = (typeof Trigger)[keyof typeof Trigger];
+export type { StageResult };
+export { StageStatus, Trigger };
 
 /** What the engine logs through: the Powertools Logger fits; tests pass a recorder. */
 export interface DeployLog {
@@ -32,11 +37,13 @@ export interface BuildDeployRequest {
   /** Narrows the targets (CodePipeline filter, CLI). */
   readonly targetFilter?: (target: Target) => boolean;
   readonly onTargetDone?: (outcome: TargetOutcome) => void;
-}
-
-export interface StageResult {
-  readonly stage: string;
-  readonly outcomes: readonly TargetOutcome[];
+  /** Who asked, for the ledger (an ARN); default: the identity ferry runs as (STS GetCallerIdentity). */
+  readonly caller?: string;
+  readonly pipeline?: PipelineContext;
+  /** Promotions: the checksum the source stage runs; a different artifact is rejected before any deploy. */
+  readonly expectedCodeSha256?: string;
+  /** How long to wait for another deployment of the same app and stage. Default 2 minutes. */
+  readonly leaseWaitMs?: number;
 }
 
 export const BuildStatus = {
@@ -44,6 +51,8 @@ export const BuildStatus = {
   Planned: 'planned',
   /** The input was refused before anything changed: bad artifact, unknown app, no stage. */
   Rejected: 'rejected',
+  /** Every stage already runs this build or a newer one (or was rolled back from it): nothing deployed. */
+  Skipped: 'skipped',
   Failed: 'failed',
 } as const;
 export type BuildStatus = (typeof BuildStatus)[keyof typeof BuildStatus];
@@ -63,6 +72,8 @@ export async function deployBuild(
   request: BuildDeployRequest,
 ): Promise<BuildDeployResult> {
   const { app, build } = request;
+  const attempt = startAttempt(runtime);
+  const caller = request.dryRun ? (request.caller ?? 'dry-run') : await resolveCaller(runtime, request.caller);
   let artifact: PreparedArtifact;
   try {
     artifact = await prepareArtifact(
@@ -77,52 +88,134 @@ export async function deployBuild(
       runtime.tmpDir,
     );
   } catch (error) {
-    const rejected = isFerryError(error) && !error.transient;
-    log[rejected ? 'warn' : 'error'](rejected ? 'artifact rejected' : 'artifact could not be read', {
-      app: app.name,
-      build,
-      key: request.location.key,
-      versionId: request.location.versionId,
-      reason: describeError(error),
-      trigger: request.trigger,
-    });
-    return {
-      app: app.name,
-      build,
-      status: rejected ? BuildStatus.Rejected : BuildStatus.Failed,
-      stages: [],
-      error: asError(error),
-    };
+    return refuse(runtime, log, request, { caller, attempt }, error);
   }
   try {
+    if (request.expectedCodeSha256 !== undefined && artifact.codeSha256 !== request.expectedCodeSha256) {
+      const mismatch = new ArtifactError(
+        'PROMOTION_CHECKSUM_MISMATCH',
+        `The artifact s3://${request.location.bucket}/${request.location.key} now hashes to ${artifact.codeSha256}, but the source stage runs ${request.expectedCodeSha256}. Nothing was deployed.`,
+        { context: { app: app.name, build } },
+      );
+      return refuse(runtime, log, request, { caller, attempt }, mismatch);
+    }
     const stages: StageResult[] = [];
     for (const stage of request.stages) {
       const targets = (app.targets[stage] ?? []).filter(request.targetFilter ?? (() => true));
-      const outcomes = await deployToTargets(
-        {
-          artifact,
+      stages.push(
+        await releaseToStage(runtime, log, {
+          app,
+          stage,
           targets,
-          concurrency: runtime.config.concurrency,
+          artifact,
+          trigger: request.trigger,
+          caller,
+          ...(request.pipeline ? { pipeline: request.pipeline } : {}),
           ...(request.dryRun ? { dryRun: true } : {}),
+          ...(request.leaseWaitMs ? { leaseWaitMs: request.leaseWaitMs } : {}),
           onTargetDone: (outcome) => {
             logOutcome(log, artifact, stage, request.trigger, outcome);
             request.onTargetDone?.(outcome);
           },
-        },
-        runtime,
+        }),
       );
-      stages.push({ stage, outcomes });
     }
-    const failed = stages.some((s) => s.outcomes.some((o) => o.status === TargetStatus.Failed));
-    return {
-      app: app.name,
-      build,
-      codeSha256: artifact.codeSha256,
-      status: failed ? BuildStatus.Failed : request.dryRun ? BuildStatus.Planned : BuildStatus.Succeeded,
-      stages,
-    };
+    return { app: app.name, build, codeSha256: artifact.codeSha256, status: summarize(stages, request.dryRun), stages };
   } finally {
     await artifact.dispose();
+  }
+}
+
+function summarize(stages: readonly StageResult[], dryRun?: boolean): BuildStatus {
+  if (stages.some((s) => s.status === StageStatus.Failed)) return BuildStatus.Failed;
+  if (stages.length > 0 && stages.every((s) => s.status === StageStatus.Skipped)) return BuildStatus.Skipped;
+  return dryRun ? BuildStatus.Planned : BuildStatus.Succeeded;
+}
+
+/** The artifact could not be used: rejected (permanent) or failed (transient); recorded per stage either way. */
+async function refuse(
+  runtime: Runtime,
+  log: DeployLog,
+  request: BuildDeployRequest,
+  ctx: { caller: string; attempt: { id: string; startedAt: string } },
+  error: unknown,
+): Promise<BuildDeployResult> {
+  const { app, build } = request;
+  const rejected = isFerryError(error) && !error.transient;
+  log[rejected ? 'warn' : 'error'](rejected ? 'artifact rejected' : 'artifact could not be read', {
+    app: app.name,
+    build,
+    key: request.location.key,
+    versionId: request.location.versionId,
+    reason: describeError(error),
+    trigger: request.trigger,
+  });
+  if (!request.dryRun) await recordRefusal(runtime, log, request, ctx, error, rejected);
+  return {
+    app: app.name,
+    build,
+    status: rejected ? BuildStatus.Rejected : BuildStatus.Failed,
+    stages: [],
+    error: error instanceof Error ? error : new Error(describeError(error)),
+  };
+}
+
+async function recordRefusal(
+  runtime: Runtime,
+  log: DeployLog,
+  request: BuildDeployRequest,
+  ctx: { caller: string; attempt: { id: string; startedAt: string } },
+  error: unknown,
+  rejected: boolean,
+): Promise<void> {
+  const { location } = request;
+  const source = {
+    bucket: location.bucket,
+    key: location.key,
+    ...(location.versionId ? { versionId: location.versionId } : {}),
+    region: location.region,
+  };
+  for (const stage of request.stages) {
+    try {
+      if (rejected) {
+        await recordRejected(runtime, {
+          app: request.app.name,
+          stage,
+          build: request.build,
+          source,
+          trigger: request.trigger,
+          caller: ctx.caller,
+          ...(request.pipeline ? { pipeline: request.pipeline } : {}),
+          startedAt: ctx.attempt.startedAt,
+          error,
+        });
+      } else {
+        await recordAttempt(runtime, {
+          schema: 1,
+          id: startAttempt(runtime).id,
+          app: request.app.name,
+          stage,
+          build: request.build,
+          source,
+          targets: [],
+          trigger: request.trigger,
+          caller: ctx.caller,
+          ...(request.pipeline ? { pipeline: request.pipeline } : {}),
+          startedAt: ctx.attempt.startedAt,
+          endedAt: new Date(runtime.now()).toISOString(),
+          outcome: LedgerOutcome.Failed,
+          reason: describeError(error),
+          ...(isFerryError(error) ? { code: error.code } : {}),
+        });
+      }
+    } catch (ledgerError) {
+      // The artifact store itself may be what failed; the log line above still names the attempt.
+      log.error('could not record the attempt in the ledger', {
+        app: request.app.name,
+        stage,
+        reason: describeError(ledgerError),
+      });
+    }
   }
 }
 
@@ -159,8 +252,4 @@ function logOutcome(
   };
   if (outcome.status === TargetStatus.Failed) log.error('target deployment failed', line);
   else log.info(`target ${outcome.status}`, line);
-}
-
-function asError(error: unknown): FerryError | Error {
-  return error instanceof Error ? error : new Error(describeError(error));
 }

@@ -8,6 +8,8 @@ import type { FerryConfig } from '../core/config.js';
 import { describeError, InputError } from '../core/errors.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { type BuildDeployResult, BuildStatus, type DeployLog, deployBuild, Trigger } from './deploy-build.js';
+import { recordRejected } from './ledger.js';
+import { PIPELINE_TRIGGER_METADATA } from './pipeline-artifact.js';
 
 export interface UploadedObject {
   readonly bucket: string;
@@ -73,6 +75,7 @@ export async function deployUpload(
       errorCode: error.code,
       trigger: Trigger.Upload,
     });
+    await recordRejectedUpload(runtime, log, object, error);
     return {
       app: String(error.context.app ?? ''),
       build: String(error.context.build ?? ''),
@@ -83,6 +86,17 @@ export async function deployUpload(
   }
   const app = runtime.config.apps[plan.app];
   if (!app) throw new Error('unreachable: resolveUpload returned an unknown app');
+  if (await isPipelineCopy(runtime, log, object)) {
+    // The CodePipeline action copied this build here to pin it, and deploys it itself.
+    log.info('upload skipped: staged by a CodePipeline action, which deploys it', {
+      key: object.key,
+      versionId: object.versionId,
+      app: plan.app,
+      build: plan.build,
+      trigger: Trigger.Upload,
+    });
+    return { app: plan.app, build: plan.build, status: BuildStatus.Succeeded, stages: [] };
+  }
   return deployBuild(runtime, log, {
     app,
     build: plan.build,
@@ -96,4 +110,49 @@ export async function deployUpload(
     stages: plan.stages,
     trigger: Trigger.Upload,
   });
+}
+
+/** Every rejected input is in the ledger: under its app when the app is known, else under `_rejected`. */
+export async function recordRejectedUpload(
+  runtime: Runtime,
+  log: DeployLog,
+  object: Pick<UploadedObject, 'bucket' | 'key' | 'versionId' | 'region'>,
+  error: InputError,
+): Promise<void> {
+  const app = typeof error.context.app === 'string' ? error.context.app : undefined;
+  const build = typeof error.context.build === 'string' ? error.context.build : undefined;
+  try {
+    await recordRejected(runtime, {
+      ...(app !== undefined && runtime.config.apps[app] !== undefined ? { app } : {}),
+      ...(build !== undefined ? { build } : {}),
+      source: {
+        bucket: object.bucket,
+        key: object.key,
+        ...(object.versionId ? { versionId: object.versionId } : {}),
+        region: object.region,
+      },
+      trigger: Trigger.Upload,
+      error,
+    });
+  } catch (ledgerError) {
+    log.error('could not record the rejected upload in the ledger', {
+      key: object.key,
+      reason: describeError(ledgerError),
+    });
+  }
+}
+
+/** Reads the exact uploaded version's metadata; if it cannot be read, the upload deploys as usual. */
+async function isPipelineCopy(runtime: Runtime, log: DeployLog, object: UploadedObject): Promise<boolean> {
+  try {
+    const head = await runtime.store.headArtifact({
+      bucket: object.bucket,
+      key: object.key,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+    });
+    return head.metadata[PIPELINE_TRIGGER_METADATA.key] === PIPELINE_TRIGGER_METADATA.value;
+  } catch (error) {
+    log.info('upload metadata unreadable; deploying', { key: object.key, reason: describeError(error) });
+    return false;
+  }
 }

@@ -18,6 +18,7 @@ export function paceLambdaPort(port: LambdaPort, pacers: AccountPacers): LambdaP
     publishVersion: (input) => control(() => port.publishVersion(input)),
     createAlias: (input) => control(() => port.createAlias(input)),
     updateAlias: (input) => control(() => port.updateAlias(input)),
+    listAliases: (name) => control(() => port.listAliases(name)),
     deleteVersion: (name, version) => control(() => port.deleteVersion(name, version)),
   };
 }

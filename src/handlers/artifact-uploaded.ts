@@ -7,9 +7,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { decodeEventKey } from '../core/artifact-key.js';
-import { describeError } from '../core/errors.js';
+import { describeError, InputError } from '../core/errors.js';
 import { type BuildDeployResult, BuildStatus, type DeployLog } from '../engine/deploy-build.js';
-import { deployUpload } from '../engine/deploy-upload.js';
+import { deployUpload, recordRejectedUpload } from '../engine/deploy-upload.js';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
 import { loadConfig } from '../runtime/load-config.js';
 import { logger } from '../runtime/logger.js';
@@ -39,6 +39,19 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
         key = decodeEventKey(record.s3.object.key);
       } catch (error) {
         log.warn('upload rejected', { key: record.s3.object.key, reason: describeError(error) });
+        if (error instanceof InputError) {
+          await recordRejectedUpload(
+            runtime,
+            log,
+            {
+              bucket: record.s3.bucket.name,
+              key: record.s3.object.key,
+              region: record.awsRegion,
+              ...(record.s3.object.versionId ? { versionId: record.s3.object.versionId } : {}),
+            },
+            error,
+          );
+        }
         results.push({
           app: '',
           build: '',
@@ -52,13 +65,22 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
         log.info('event ignored', { key, eventName: record.eventName });
         continue;
       }
-      const result = await deployUpload(runtime, log, {
-        bucket: record.s3.bucket.name,
-        key,
-        region: record.awsRegion,
-        ...(record.s3.object.versionId ? { versionId: record.s3.object.versionId } : {}),
-        ...(typeof record.s3.object.size === 'number' ? { sizeBytes: record.s3.object.size } : {}),
-      });
+      let result: BuildDeployResult;
+      try {
+        result = await deployUpload(runtime, log, {
+          bucket: record.s3.bucket.name,
+          key,
+          region: record.awsRegion,
+          ...(record.s3.object.versionId ? { versionId: record.s3.object.versionId } : {}),
+          ...(typeof record.s3.object.size === 'number' ? { sizeBytes: record.s3.object.size } : {}),
+        });
+      } catch (error) {
+        // Transient (a held lease, the ledger unreachable): the other records still run, then Lambda retries.
+        log.error('deployment interrupted', { key, reason: describeError(error) });
+        results.push({ app: '', build: '', status: BuildStatus.Failed, key, reason: describeError(error) });
+        failures.push(`${key}: ${describeError(error)}`);
+        continue;
+      }
       const reason = result.error ? describeError(result.error) : undefined;
       results.push({ app: result.app, build: result.build, status: result.status, key, ...(reason ? { reason } : {}) });
       if (result.status === BuildStatus.Failed) failures.push(`${key}: ${summarizeFailure(result)}`);

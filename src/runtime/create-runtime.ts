@@ -8,7 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createLambdaPort, type LambdaPort } from '../aws/lambda.js';
 import { createObjectStore, type ObjectStorePort } from '../aws/s3.js';
-import { createRoleAssumer, type RoleAssumer } from '../aws/sts.js';
+import { createRoleAssumer, getCallerIdentity, type RoleAssumer } from '../aws/sts.js';
 import type { FerryConfig, Target } from '../core/config.js';
 import type { StageDeployDeps } from '../engine/deploy-stage.js';
 import { paceLambdaPort } from '../engine/paced-lambda.js';
@@ -20,6 +20,8 @@ export interface Runtime extends StageDeployDeps {
   readonly assumer: RoleAssumer;
   /** Where to spool artifacts (Lambda: /tmp). */
   readonly tmpDir?: string;
+  /** The ARN ferry runs as, for the ledger (asked once per process). */
+  readonly identifyCaller?: () => Promise<string>;
 }
 
 export interface RuntimeOptions {
@@ -39,7 +41,8 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
   // Path-style addressing for S3-compatible endpoints that have no wildcard DNS (ferry's sandbox, moto).
   const forcePathStyle = env.FERRY_S3_FORCE_PATH_STYLE === 'true';
   const store = createObjectStore(new S3Client({ region: config.region, forcePathStyle }));
-  const assumer = createRoleAssumer(new STSClient({ region: config.region }), {
+  const stsClient = new STSClient({ region: config.region });
+  const assumer = createRoleAssumer(stsClient, {
     durationSeconds: config.sessionDurationSeconds,
     now,
   });
@@ -71,6 +74,7 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     config,
     store,
     assumer,
+    identifyCaller: () => getCallerIdentity(stsClient),
     lambdaFor,
     now,
     sleep,

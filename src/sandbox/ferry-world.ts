@@ -265,6 +265,11 @@ function ferryExecutionPolicy(deployRoleArns: readonly string[], bucketArn: stri
         Resource: [`${bucketArn}/${prefix}*`, `${bucketArn}/ledger/*`, `${bucketArn}/leases/*`],
       },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+      {
+        Effect: 'Allow',
+        Action: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
+        Resource: '*',
+      },
     ],
   } as PolicyDocument;
 }

@@ -255,6 +255,7 @@ describe('the execution role', () => {
       [
         `s3:GetObject ${bucketArn}/${config.artifactPrefix}*`,
         `s3:GetObjectVersion ${bucketArn}/${config.artifactPrefix}*`,
+        `s3:PutObject ${bucketArn}/${config.artifactPrefix}*`,
         `s3:GetObject ${bucketArn}/ledger/*`,
         `s3:PutObject ${bucketArn}/ledger/*`,
         `s3:DeleteObject ${bucketArn}/ledger/*`,
@@ -377,16 +378,25 @@ describe('asynchronous failures', () => {
     expect(queue.Type).toBe('AWS::SQS::Queue');
     expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     const configs = resourcesOfType('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
-    expect(configs.map((c) => c.FunctionName.Ref).sort()).toEqual(
-      ['ArtifactUploadedLambdaFunction', 'CodepipelineActionLambdaFunction', 'ScheduledPromotionLambdaFunction'].sort(),
+    const withDestination = configs.filter((c) => c.DestinationConfig?.OnFailure);
+    expect(withDestination.map((c) => c.FunctionName.Ref).sort()).toEqual(
+      ['ArtifactUploadedLambdaFunction', 'ScheduledPromotionLambdaFunction'].sort(),
     );
-    for (const c of configs) {
+    for (const c of withDestination) {
       expect(c.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] });
       expect(c.MaximumRetryAttempts).toBeLessThanOrEqual(2);
       expect(c.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
     }
     const upload = configs.find((c) => c.FunctionName.Ref === 'ArtifactUploadedLambdaFunction');
     expect(upload?.MaximumRetryAttempts).toBe(2);
+  });
+
+  it('keeps CodePipeline job events, which carry artifact credentials, out of any queue', () => {
+    const pipeline = resourcesOfType('AWS::Lambda::EventInvokeConfig')
+      .map(([, c]) => c.Properties)
+      .find((c) => c.FunctionName.Ref === 'CodepipelineActionLambdaFunction');
+    expect(pipeline?.DestinationConfig?.OnFailure).toBeUndefined();
+    expect(pipeline?.MaximumRetryAttempts ?? 0).toBe(0);
   });
 });
 

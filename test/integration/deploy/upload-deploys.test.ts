@@ -120,9 +120,7 @@ describe('upload → deploy through the real SDK clients against the sandbox', (
 
     const failure = log.lines.find((l) => l.message === 'target deployment failed');
     expect(failure?.attributes.errorCode).toBe('ASSUME_ROLE_FAILED');
-    expect(String(failure?.attributes.reason)).toMatch(
-      /arn:aws:iam::(\d{12}):role\/ferry-deploy in account \1/,
-    );
+    expect(String(failure?.attributes.reason)).toMatch(/arn:aws:iam::(\d{12}):role\/ferry-deploy in account \1/);
     expect(String(failure?.attributes.reason)).toMatch(/ExternalId/);
     expect(liveVersion(world, '222222222222').alias?.functionVersion).toBe('1');
     // The invocation failed, so Lambda's retries ran and the event reached the failure destination.

@@ -1,10 +1,12 @@
 import {
   CreateAliasCommand,
+  DeleteFunctionCommand,
   GetAliasCommand,
   GetFunctionCommand,
   InvalidParameterValueException,
   LambdaClient,
   LambdaServiceException,
+  ListAliasesCommand,
   ListVersionsByFunctionCommand,
   PreconditionFailedException,
   PublishVersionCommand,
@@ -183,5 +185,46 @@ describe('Lambda adapter', () => {
 
   it('refuses to delete anything but a numbered version', async () => {
     await expect(port.deleteVersion('orders-api', '$LATEST')).rejects.toThrowError(/only numbered versions/);
+    await expect(port.deleteVersion('orders-api:live', '3')).rejects.toThrowError(/only numbered versions/);
+    expect(lambdaMock).not.toHaveReceivedCommand(DeleteFunctionCommand);
+  });
+
+  it('deletes a version through its qualified name, so IAM sees function:<name>:<version>', async () => {
+    lambdaMock.on(DeleteFunctionCommand).resolves({});
+    await port.deleteVersion('orders-api', '3');
+    expect(lambdaMock).toHaveReceivedCommandTimes(DeleteFunctionCommand, 1);
+    expect(lambdaMock.commandCalls(DeleteFunctionCommand)[0]?.args[0].input).toEqual({ FunctionName: 'orders-api:3' });
+  });
+
+  it('translates deleting a version an alias still uses into a conflict', async () => {
+    lambdaMock.on(DeleteFunctionCommand).rejects(
+      new ResourceConflictException({
+        message: 'Unable to delete version because the following aliases reference it: [live]',
+        ...meta,
+      }),
+    );
+    await expect(port.deleteVersion('orders-api', '3')).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('pages through every alias with its routing', async () => {
+    lambdaMock
+      .on(ListAliasesCommand, { FunctionName: 'orders-api', MaxItems: 50 })
+      .resolves({
+        Aliases: [
+          {
+            Name: 'live',
+            FunctionVersion: '4',
+            RevisionId: 'a',
+            RoutingConfig: { AdditionalVersionWeights: { '5': 0.1 } },
+          },
+        ],
+        NextMarker: 'm',
+      })
+      .on(ListAliasesCommand, { FunctionName: 'orders-api', MaxItems: 50, Marker: 'm' })
+      .resolves({ Aliases: [{ Name: 'beta', FunctionVersion: '6', RevisionId: 'b' }] });
+    expect(await port.listAliases('orders-api')).toEqual([
+      { name: 'live', functionVersion: '4', revisionId: 'a', routing: { '5': 0.1 } },
+      { name: 'beta', functionVersion: '6', revisionId: 'b', routing: {} },
+    ]);
   });
 });

@@ -9,16 +9,18 @@ import {
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import type { S3Event } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
+import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.js';
 import type { DeployLog } from '../../../src/engine/deploy-build.js';
 import { createArtifactUploadedHandler, DeploymentsFailedError } from '../../../src/handlers/artifact-uploaded.js';
 import { createRuntime } from '../../../src/runtime/create-runtime.js';
 import { createFakeLambda, type FakeFunction, type FakeLambda, sha256 } from '../../support/fake-lambda.js';
+import { MemoryS3 } from '../../support/memory-s3.js';
 import { makeZip } from '../../support/zips.js';
 
 const fixture = JSON.parse(readFileSync('test/fixtures/events/s3-object-created.json', 'utf8')) as S3Event;
@@ -64,9 +66,11 @@ let fake: FakeLambda;
 let lambda: FakeLambda['mock'];
 let fn: FakeFunction;
 let log: ReturnType<typeof recorder>;
+let memory: MemoryS3;
+const BUCKET = 'ferry-artifacts-111111111111';
 
 function serveObject(body: Buffer, extra: { checksum?: string; metadata?: Record<string, string> } = {}) {
-  s3.on(GetObjectCommand).callsFake(() => ({
+  memory.attach(s3, () => ({
     Body: Readable.from([body]),
     ContentLength: body.length,
     VersionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
@@ -84,7 +88,12 @@ beforeEach(() => {
   fake = createFakeLambda();
   ({ mock: lambda, fn } = fake);
   s3.reset();
+  memory = new MemoryS3();
+  memory.attach(s3, () => {
+    throw new NoSuchKey({ message: 'no such key', $metadata: {} });
+  });
   sts.reset();
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111111111111:assumed-role/ferry/fn' });
   sts.on(AssumeRoleCommand).resolves({
     Credentials: {
       AccessKeyId: 'ASIATEST',
@@ -251,6 +260,24 @@ describe('artifact-uploaded handler', () => {
       expect(warning?.attributes.reason).toMatch(code);
     };
 
+    it('records every rejected input in the ledger with its reason', async () => {
+      await handlerUnderTest()(eventFor('artifacts/payments/1.zip'));
+      await handlerUnderTest()(eventFor('artifacts/orders-api/nested/1.zip'));
+      serveObject(Buffer.from('not a zip'));
+      await handlerUnderTest()(eventFor('artifacts/orders-api/25.zip'));
+      const rejected = memory.docs<LedgerEntry>(BUCKET, 'ledger/_rejected/');
+      expect(rejected.map((e) => e.code).sort()).toEqual(['KEY_MALFORMED', 'UNKNOWN_APP']);
+      expect(rejected.every((e) => e.outcome === 'rejected' && e.reason && e.source?.key)).toBe(true);
+      const [bad] = memory.docs<LedgerEntry>(BUCKET, 'ledger/orders-api/dev/entries/');
+      expect(bad).toMatchObject({
+        app: 'orders-api',
+        stage: 'dev',
+        build: '25',
+        outcome: 'rejected',
+        code: 'ARTIFACT_CORRUPT',
+      });
+    });
+
     it('a checksum mismatch with S3 ChecksumSHA256', async () => {
       const zip = await makeZip([{ name: 'index.mjs', content: 'x' }]);
       serveObject(zip, { checksum: sha256(Buffer.from('other')) });
@@ -293,6 +320,46 @@ describe('artifact-uploaded handler', () => {
       await expectRejected('artifacts/billing-api/1.zip', /NO_UPLOAD_STAGE/);
       expect(sts).not.toHaveReceivedCommand(AssumeRoleCommand);
     });
+  });
+
+  it("records the deployment in the ledger and makes it the stage's current build", async () => {
+    const zip = await makeZip([{ name: 'index.mjs', content: 'ledger' }]);
+    serveObject(zip);
+    await handlerUnderTest()(eventFor('artifacts/orders-api/30.zip'));
+    const [entry] = memory.docs<LedgerEntry>(BUCKET, 'ledger/orders-api/dev/entries/');
+    expect(entry).toMatchObject({
+      app: 'orders-api',
+      stage: 'dev',
+      build: '30',
+      codeSha256: sha256(zip),
+      trigger: 'upload',
+      caller: 'arn:aws:sts::111111111111:assumed-role/ferry/fn',
+      outcome: 'succeeded',
+      source: { bucket: BUCKET, key: 'artifacts/orders-api/30.zip', versionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' },
+      targets: [{ targetId: '222222222222/eu-west-1/orders-api:live', version: '1', outcome: 'deployed' }],
+    });
+    expect(memory.read<CurrentState>(BUCKET, 'ledger/orders-api/dev/current.json')).toMatchObject({
+      build: '30',
+      targets: { '222222222222/eu-west-1/orders-api:live': '1' },
+    });
+    expect(memory.read<{ released: boolean }>(BUCKET, 'leases/orders-api/dev.json')?.released).toBe(true);
+  });
+
+  it('skips an older build that arrives after a newer one, without failing the invocation', async () => {
+    const handler = handlerUnderTest();
+    serveObject(await makeZip([{ name: 'index.mjs', content: 'newer' }]));
+    await handler(eventFor('artifacts/orders-api/41.zip'));
+    serveObject(await makeZip([{ name: 'index.mjs', content: 'older' }]));
+    lambda.resetHistory();
+    const summary = await handler(eventFor('artifacts/orders-api/40.zip'));
+    expect(summary.results[0]?.status).toBe('skipped');
+    expect(lambda).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    const entries = memory.docs<LedgerEntry>(BUCKET, 'ledger/orders-api/dev/entries/');
+    expect(entries.find((e) => e.build === '40')).toMatchObject({
+      outcome: 'skipped',
+      code: 'BUILD_OLDER_THAN_CURRENT',
+    });
+    expect(memory.read<CurrentState>(BUCKET, 'ledger/orders-api/dev/current.json')?.build).toBe('41');
   });
 
   it('decodes URL-encoded keys from the event', async () => {

@@ -1,0 +1,43 @@
+/**
+ * The engine functions the CLI calls: the same ones the Lambda handlers use. Loaded on first use
+ * (dynamic import), so commands that never touch AWS start without loading the SDK.
+ */
+
+import type { FerryConfig } from '../core/config.js';
+import type { deployBuild } from '../engine/deploy-build.js';
+import type { readHistory } from '../engine/ledger.js';
+import type { promote } from '../engine/promote.js';
+import type { rollback } from '../engine/rollback.js';
+import type { readStatus } from '../engine/status.js';
+import type { Runtime, RuntimeOptions } from '../runtime/create-runtime.js';
+
+export interface CliEngine {
+  readonly deployBuild: typeof deployBuild;
+  readonly promote: typeof promote;
+  readonly rollback: typeof rollback;
+  readonly readStatus: typeof readStatus;
+  readonly readHistory: typeof readHistory;
+}
+
+export async function loadEngine(): Promise<CliEngine> {
+  const [build, promotion, back, status, ledger] = await Promise.all([
+    import('../engine/deploy-build.js'),
+    import('../engine/promote.js'),
+    import('../engine/rollback.js'),
+    import('../engine/status.js'),
+    import('../engine/ledger.js'),
+  ]);
+  return {
+    deployBuild: build.deployBuild,
+    promote: promotion.promote,
+    rollback: back.rollback,
+    readStatus: status.readStatus,
+    readHistory: ledger.readHistory,
+  };
+}
+
+/** The runtime from the caller's credential chain and the SDK's standard configuration. */
+export async function createCliRuntime(config: FerryConfig, options: RuntimeOptions): Promise<Runtime> {
+  const { createRuntime } = await import('../runtime/create-runtime.js');
+  return createRuntime(config, options);
+}

@@ -1,0 +1,172 @@
+/**
+ * The deployment ledger as plain data: one immutable entry per attempt, and the current state of
+ * each app and stage derived from those entries. Where the records live (object keys) and how an
+ * entry changes the current state are decided here; writing them is the engine's job.
+ */
+import { compareBuilds } from './artifact-key.js';
+
+export const Trigger = { Upload: 'upload', Schedule: 'schedule', Pipeline: 'pipeline', Cli: 'cli' } as const;
+export type Trigger = (typeof Trigger)[keyof typeof Trigger];
+
+export const LedgerOutcome = {
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  /** The input was refused before anything changed (bad key, unknown app, bad zip). */
+  Rejected: 'rejected',
+  /** Not deployed on purpose: older than what the stage runs, or a build the stage was rolled back from. */
+  Skipped: 'skipped',
+  RolledBack: 'rolled-back',
+} as const;
+export type LedgerOutcome = (typeof LedgerOutcome)[keyof typeof LedgerOutcome];
+
+/** Where rejected uploads go when no app (or no stage) can be named. */
+export const REJECTED_APP = '_rejected';
+/** The pseudo-stage for uploads of a known app that could not be routed to any stage. */
+export const UPLOAD_STAGE = '_upload';
+
+export interface LedgerSource {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly region?: string;
+}
+
+export interface LedgerTarget {
+  readonly targetId: string;
+  readonly account: string;
+  readonly region: string;
+  readonly function: string;
+  readonly alias: string;
+  readonly previousVersion?: string;
+  readonly version?: string;
+  /** deployed | unchanged | failed | rolled-back | unchanged… (the per-target status). */
+  readonly outcome: string;
+  readonly reason?: string;
+  readonly code?: string;
+}
+
+export interface PipelineContext {
+  readonly jobId: string;
+  readonly executionId?: string;
+}
+
+export interface LedgerEntry {
+  readonly schema: 1;
+  readonly id: string;
+  readonly app: string;
+  readonly stage: string;
+  readonly build: string;
+  readonly codeSha256?: string;
+  readonly source?: LedgerSource;
+  readonly targets: readonly LedgerTarget[];
+  readonly trigger: Trigger;
+  /** The ARN ferry ran as (STS GetCallerIdentity), or 'unknown'. */
+  readonly caller: string;
+  readonly pipeline?: PipelineContext;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly outcome: LedgerOutcome;
+  readonly reason?: string;
+  /** Error code of the reason, when there is one. */
+  readonly code?: string;
+}
+
+export interface CurrentState {
+  readonly schema: 1;
+  readonly app: string;
+  readonly stage: string;
+  readonly build: string;
+  readonly codeSha256: string;
+  readonly source?: LedgerSource;
+  /** When this build first went live on every target of the stage. */
+  readonly liveSince: string;
+  /** Target id → the version its alias points at, as ferry left it. */
+  readonly targets: Readonly<Record<string, string>>;
+  /** The last time a deployment into this stage failed (blocks promotions with requireNoFailures). */
+  readonly lastFailureAt?: string;
+  /** Set by a rollback: builds up to this one are not redeployed by uploads or schedules. */
+  readonly rolledBackFrom?: string;
+  readonly lastEntryId: string;
+  readonly updatedAt: string;
+}
+
+export const LEDGER_PREFIX = 'ledger/';
+export const LEASE_PREFIX = 'leases/';
+
+/** Sortable, colon-free timestamp for object keys: 20261122T081500.123Z. */
+export function formatKeyTime(iso: string): string {
+  return iso.replace(/[-:]/g, '');
+}
+
+export function entriesPrefix(app: string, stage?: string): string {
+  return stage === undefined ? `${LEDGER_PREFIX}${app}/` : `${LEDGER_PREFIX}${app}/${stage}/entries/`;
+}
+
+export function entryKey(entry: Pick<LedgerEntry, 'app' | 'stage' | 'startedAt' | 'id'>): string {
+  return `${entriesPrefix(entry.app, entry.stage)}${formatKeyTime(entry.startedAt)}-${entry.id}.json`;
+}
+
+export function currentKey(app: string, stage: string): string {
+  return `${LEDGER_PREFIX}${app}/${stage}/current.json`;
+}
+
+export function leaseKey(app: string, stage: string): string {
+  return `${LEASE_PREFIX}${app}/${stage}.json`;
+}
+
+export function isEntryKey(key: string): boolean {
+  return /\/entries\/[^/]+\.json$/.test(key);
+}
+
+/** Newest first, by the time in the key's file name (then by the id, so the order is total). */
+export function sortEntryKeysNewestFirst(keys: readonly string[]): string[] {
+  const name = (k: string) => k.slice(k.lastIndexOf('/') + 1);
+  return [...keys].sort((a, b) => (name(a) < name(b) ? 1 : name(a) > name(b) ? -1 : 0));
+}
+
+/**
+ * How one entry changes the current state of its stage. Successful deployments and rollbacks make
+ * their build current; a failure only stamps lastFailureAt; skipped and rejected attempts change
+ * nothing. A successful deployment of an older build never moves the state backwards (only a
+ * rollback does), so a late writer cannot undo a newer one. Returns undefined for "no change".
+ */
+export function applyEntryToCurrent(current: CurrentState | undefined, entry: LedgerEntry): CurrentState | undefined {
+  const stamp = { lastEntryId: entry.id, updatedAt: entry.endedAt };
+  if (entry.outcome === LedgerOutcome.Failed) {
+    if (current === undefined || !entry.targets.some((t) => t.outcome === 'failed')) return undefined;
+    return { ...current, ...stamp, lastFailureAt: entry.endedAt };
+  }
+  if (entry.outcome !== LedgerOutcome.Succeeded && entry.outcome !== LedgerOutcome.RolledBack) return undefined;
+  if (entry.codeSha256 === undefined) return undefined;
+  const rollback = entry.outcome === LedgerOutcome.RolledBack;
+  if (current !== undefined && !rollback && compareBuilds(entry.build, current.build) < 0) return undefined;
+
+  const sameBuild = current !== undefined && current.build === entry.build && current.codeSha256 === entry.codeSha256;
+  const targets: Record<string, string> = sameBuild ? { ...current.targets } : {};
+  for (const t of entry.targets) if (t.version !== undefined && t.outcome !== 'failed') targets[t.targetId] = t.version;
+  const rolledBackFrom = rollback
+    ? laterBuild(current?.rolledBackFrom, current?.build)
+    : current?.rolledBackFrom !== undefined && compareBuilds(entry.build, current.rolledBackFrom) <= 0
+      ? current.rolledBackFrom
+      : undefined;
+  const source = entry.source ?? (sameBuild ? current.source : undefined);
+  return {
+    schema: 1,
+    app: entry.app,
+    stage: entry.stage,
+    build: entry.build,
+    codeSha256: entry.codeSha256,
+    ...(source ? { source } : {}),
+    liveSince: sameBuild ? current.liveSince : entry.endedAt,
+    targets,
+    ...(current?.lastFailureAt ? { lastFailureAt: current.lastFailureAt } : {}),
+    ...(rolledBackFrom !== undefined && rolledBackFrom !== entry.build ? { rolledBackFrom } : {}),
+    ...stamp,
+  };
+}
+
+function laterBuild(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return compareBuilds(a, b) >= 0 ? a : b;
+}

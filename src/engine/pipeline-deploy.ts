@@ -1,0 +1,349 @@
+/**
+ * One invocation of a CodePipeline job: stage the artifact (first invocation only), then deploy
+ * the selected targets through the shared engine in batches while time allows. The result is the
+ * report to send, as plain data: final success with output variables, "still working" with a
+ * continuation token listing the finished targets, or failure. Thrown errors are the caller's to
+ * report.
+ */
+import type { ObjectStorePort } from '../aws/s3.js';
+import { formatArtifactKey } from '../core/artifact-key.js';
+import type { Target } from '../core/config.js';
+import { ConfigurationError, describeError, InputError, isFerryError } from '../core/errors.js';
+import {
+  type ArtifactCredentials,
+  type ContinuationState,
+  classifyFailure,
+  decodeContinuationToken,
+  deriveBuildId,
+  encodeContinuationToken,
+  type FinishedTarget,
+  fingerprintTargets,
+  PipelineFailureType,
+  type PipelineJob,
+  type PipelineParameters,
+  type PipelineSelection,
+  selectPipelineTargets,
+  truncateText,
+} from '../core/pipeline-job.js';
+import type { Runtime } from '../runtime/create-runtime.js';
+import {
+  type BuildDeployRequest,
+  type BuildDeployResult,
+  BuildStatus,
+  type DeployLog,
+  deployBuild,
+  StageStatus,
+  Trigger,
+} from './deploy-build.js';
+import { TargetStatus } from './deploy-stage.js';
+import { stagePipelineArtifact } from './pipeline-artifact.js';
+
+export type PipelineReport =
+  | {
+      readonly kind: 'success';
+      readonly summary: string;
+      readonly outputVariables: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly kind: 'continue';
+      readonly summary: string;
+      readonly continuationToken: string;
+      readonly percentComplete: number;
+    }
+  | { readonly kind: 'failure'; readonly type: PipelineFailureType; readonly message: string };
+
+export interface PipelineRunDeps {
+  readonly runtime: Runtime;
+  readonly log: DeployLog;
+  /** A store over the pipeline's artifact bucket, acting with the job's artifact credentials. */
+  readonly openSourceStore: (credentials: ArtifactCredentials) => ObjectStorePort;
+  /** Lambda's context.getRemainingTimeInMillis. */
+  readonly remainingTimeMs: () => number;
+  /** Stop starting batches when less than this (plus the longest batch so far) remains. */
+  readonly safetyMarginMs: number;
+}
+
+/** Long enough for a final report and a batch that runs over: Lambda's waiter alone may take minutes. */
+export const DEFAULT_SAFETY_MARGIN_MS = 60_000;
+
+/** The "no previous version" value: pipeline variables cannot be empty. */
+const NONE = 'none';
+
+export async function runPipelineJob(
+  deps: PipelineRunDeps,
+  job: PipelineJob,
+  params: PipelineParameters,
+): Promise<PipelineReport> {
+  const { runtime } = deps;
+  const selection = selectPipelineTargets(runtime.config, params);
+  const state = job.continuationToken
+    ? await resumeState(runtime.store, runtime.config, job.continuationToken, params, selection)
+    : await startState(deps, job, params, selection);
+  const done = new Map(state.done.map((t) => [t.index, t] as const));
+  const pending = selection.targets.map((target, index) => ({ target, index })).filter((t) => !done.has(t.index));
+
+  if (!job.continuationToken && pending.length > 0 && deps.remainingTimeMs() < deps.safetyMarginMs) {
+    // Staging took most of the time: the token pins the staged object, so nothing is redone.
+    return continueReport(state, done, selection);
+  }
+
+  const batchSize = Math.max(1, runtime.config.concurrency);
+  let longestBatchMs = 0;
+  for (let start = 0; start < pending.length; start += batchSize) {
+    if (start > 0 && deps.remainingTimeMs() < deps.safetyMarginMs + longestBatchMs) {
+      return continueReport(state, done, selection);
+    }
+    const batch = pending.slice(start, start + batchSize);
+    const began = runtime.now();
+    const result = await deployBuild(runtime, deps.log, deployRequest(runtime.config, job, state, selection, batch));
+    longestBatchMs = Math.max(longestBatchMs, runtime.now() - began);
+    if (result.status !== BuildStatus.Succeeded) return failureReport(result, selection, done);
+    for (const outcome of result.stages.flatMap((s) => s.outcomes)) {
+      const index = selection.targets.findIndex((t) => t.id === outcome.target.id);
+      if (index < 0) continue;
+      done.set(index, {
+        index,
+        status: outcome.status === TargetStatus.Deployed ? 'deployed' : 'unchanged',
+        version: outcome.version ?? NONE,
+        ...(outcome.previousVersion ? { previousVersion: outcome.previousVersion } : {}),
+      });
+    }
+  }
+  return successReport(state, done, selection);
+}
+
+async function startState(
+  deps: PipelineRunDeps,
+  job: PipelineJob,
+  params: PipelineParameters,
+  selection: PipelineSelection,
+): Promise<ContinuationState> {
+  const { runtime } = deps;
+  const input = job.inputArtifacts[0];
+  if (!input) {
+    throw new ConfigurationError(
+      'PIPELINE_NO_INPUT_ARTIFACT',
+      'The action has no input artifact. Give it the artifact that holds the function zip (the build output) as its input.',
+    );
+  }
+  // Without an execution id the first job's id names the run; continuations keep it from the token.
+  const executionId = params.executionId ?? job.executionId ?? job.jobId;
+  const build = params.build ?? deriveBuildId(new Date(runtime.now()), executionId);
+  const staged = await stagePipelineArtifact(
+    {
+      source: deps.openSourceStore(job.artifactCredentials),
+      store: runtime.store,
+      config: runtime.config,
+      ...(runtime.tmpDir ? { tmpDir: runtime.tmpDir } : {}),
+    },
+    {
+      artifact: input,
+      ...(params.path ? { path: params.path } : {}),
+      app: selection.app.name,
+      build,
+      jobId: job.jobId,
+      executionId,
+    },
+  );
+  deps.log.info('pipeline artifact staged', {
+    jobId: job.jobId,
+    app: selection.app.name,
+    stage: selection.stage,
+    build,
+    key: staged.key,
+    versionId: staged.versionId,
+    codeSha256: staged.codeSha256,
+    sizeBytes: staged.sizeBytes,
+    written: staged.written,
+  });
+  return {
+    build,
+    codeSha256: staged.codeSha256,
+    ...(staged.versionId ? { versionId: staged.versionId } : {}),
+    sizeBytes: staged.sizeBytes,
+    fingerprint: fingerprintTargets(selection.targets),
+    executionId,
+    done: [],
+  };
+}
+
+/** A token resumes only the job it came from: same targets, and the pinned object still holds the artifact. */
+async function resumeState(
+  store: ObjectStorePort,
+  config: Runtime['config'],
+  token: string,
+  params: PipelineParameters,
+  selection: PipelineSelection,
+): Promise<ContinuationState> {
+  const state = decodeContinuationToken(token);
+  if (state.fingerprint !== fingerprintTargets(selection.targets)) {
+    throw new ConfigurationError(
+      'PIPELINE_TARGETS_CHANGED',
+      `The targets of app '${selection.app.name}' in stage '${selection.stage}' changed since this job started (configuration or "targets"). Retry the action so it starts over with the current targets.`,
+    );
+  }
+  if (state.done.some((t) => t.index >= selection.targets.length)) {
+    throw new InputError('PIPELINE_TOKEN_INVALID', 'The continuation token names targets that do not exist.');
+  }
+  if (params.build && params.build !== state.build) {
+    throw new InputError(
+      'PIPELINE_TOKEN_INVALID',
+      `The continuation token is for build ${state.build}, but UserParameters name build ${params.build}.`,
+    );
+  }
+  const key = formatArtifactKey(config.artifactPrefix, { app: selection.app.name, build: state.build });
+  const head = await store.headArtifact({
+    bucket: config.artifactBucket,
+    key,
+    ...(state.versionId ? { versionId: state.versionId } : {}),
+  });
+  if (head.checksumSha256 !== state.codeSha256) {
+    throw new InputError(
+      'PIPELINE_TOKEN_INVALID',
+      `s3://${config.artifactBucket}/${key} no longer holds the artifact this job started with (sha256 ${state.codeSha256}). Retry the action.`,
+    );
+  }
+  return state;
+}
+
+function deployRequest(
+  config: Runtime['config'],
+  job: PipelineJob,
+  state: ContinuationState,
+  selection: PipelineSelection,
+  batch: readonly { target: Target }[],
+): BuildDeployRequest {
+  const ids = new Set(batch.map((b) => b.target.id));
+  return {
+    app: selection.app,
+    build: state.build,
+    location: {
+      bucket: config.artifactBucket,
+      key: formatArtifactKey(config.artifactPrefix, { app: selection.app.name, build: state.build }),
+      region: config.region,
+      ...(state.versionId ? { versionId: state.versionId } : {}),
+    },
+    sizeBytes: state.sizeBytes,
+    stages: [selection.stage],
+    trigger: Trigger.Pipeline,
+    targetFilter: (target) => ids.has(target.id),
+    // Links the ledger record to the job and the pipeline run.
+    pipeline: { jobId: job.jobId, executionId: state.executionId },
+  };
+}
+
+function continueReport(
+  state: ContinuationState,
+  done: ReadonlyMap<number, FinishedTarget>,
+  selection: PipelineSelection,
+): PipelineReport {
+  const finished = [...done.values()].sort((a, b) => a.index - b.index);
+  const total = selection.targets.length;
+  return {
+    kind: 'continue',
+    summary: `${selection.app.name} build ${state.build} to ${selection.stage}: ${finished.length} of ${total} targets done, continuing.`,
+    continuationToken: encodeContinuationToken({ ...state, done: finished }),
+    percentComplete: Math.min(99, Math.floor((finished.length / total) * 100)),
+  };
+}
+
+function successReport(
+  state: ContinuationState,
+  done: ReadonlyMap<number, FinishedTarget>,
+  selection: PipelineSelection,
+): PipelineReport {
+  const rows = selection.targets.map((target, index) => ({ target, finished: done.get(index) }));
+  const deployed = rows.filter((r) => r.finished?.status === 'deployed').length;
+  const detail = rows
+    .map(({ target, finished }) => {
+      const was = finished?.previousVersion ? ` (was ${finished.previousVersion})` : '';
+      return `${target.functionName}@${target.accountId}/${target.region}:${target.alias} → ${finished?.version ?? '?'}${was}`;
+    })
+    .join('; ');
+  return {
+    kind: 'success',
+    summary: truncateText(
+      `${selection.app.name} build ${state.build} (sha256 ${state.codeSha256}) to ${selection.stage}: ${deployed} deployed, ${rows.length - deployed} unchanged. ${detail}`,
+      2048,
+    ),
+    outputVariables: buildOutputVariables(state, rows),
+  };
+}
+
+/**
+ * One target: `version`, `previousVersion`, `alias`, `checksum`, `build`. Several targets: `build`,
+ * `checksum`, `targetCount`, and per target `<label>_version`, `<label>_previousVersion`,
+ * `<label>_alias`, where the label is the function name, or `<account>_<region>_<function>` when
+ * two selected targets share a function name.
+ */
+export function buildOutputVariables(
+  state: Pick<ContinuationState, 'build' | 'codeSha256'>,
+  rows: readonly { target: Target; finished?: FinishedTarget }[],
+): Record<string, string> {
+  const common = { build: state.build, checksum: state.codeSha256 };
+  const [only] = rows;
+  if (rows.length === 1 && only) {
+    return {
+      ...common,
+      version: only.finished?.version ?? NONE,
+      previousVersion: only.finished?.previousVersion ?? NONE,
+      alias: only.target.alias,
+    };
+  }
+  const names = new Map<string, number>();
+  for (const { target } of rows) names.set(target.functionName, (names.get(target.functionName) ?? 0) + 1);
+  const variables: Record<string, string> = { ...common, targetCount: String(rows.length) };
+  for (const { target, finished } of rows) {
+    const label =
+      names.get(target.functionName) === 1
+        ? target.functionName
+        : `${target.accountId}_${target.region}_${target.functionName}`;
+    variables[`${label}_version`] = finished?.version ?? NONE;
+    variables[`${label}_previousVersion`] = finished?.previousVersion ?? NONE;
+    variables[`${label}_alias`] = target.alias;
+  }
+  return variables;
+}
+
+function failureReport(
+  result: BuildDeployResult,
+  selection: PipelineSelection,
+  done: ReadonlyMap<number, FinishedTarget>,
+): PipelineReport {
+  const head = `${selection.app.name} build ${result.build} to ${selection.stage}`;
+  if (result.error) {
+    return {
+      kind: 'failure',
+      type: classifyFailure(result.error),
+      message: truncateText(`${head} was refused: ${describeError(result.error)}`, 5000),
+    };
+  }
+  const skipped = result.stages.find((s) => s.status === StageStatus.Skipped);
+  if (result.status === BuildStatus.Skipped && skipped) {
+    return {
+      kind: 'failure',
+      type: PipelineFailureType.JobFailed,
+      message: truncateText(`${head} was not deployed: ${skipped.reason ?? 'skipped'}.`, 5000),
+    };
+  }
+  const outcomes = result.stages.flatMap((s) => s.outcomes);
+  const failed = outcomes.filter((o) => o.status === TargetStatus.Failed);
+  const finished = done.size + outcomes.length - failed.length;
+  const reasons =
+    failed.map((o) => `${o.target.id}: ${describeError(o.error)}`).join('; ') ||
+    result.stages.map((s) => `${s.stage}: ${s.reason ?? s.status}`).join('; ');
+  return {
+    kind: 'failure',
+    type: classifyFailure(failed[0]?.error),
+    message: truncateText(
+      `${head} failed on ${failed.length} of ${selection.targets.length} targets (${finished} done, the others untouched): ${reasons}`,
+      5000,
+    ),
+  };
+}
+
+/** The report for a thrown error: the job fails with a message saying what to fix. */
+export function reportForError(error: unknown): PipelineReport {
+  const message = isFerryError(error) ? describeError(error) : `ferry failed unexpectedly: ${describeError(error)}`;
+  return { kind: 'failure', type: classifyFailure(error), message: truncateText(message, 5000) };
+}

@@ -1,0 +1,223 @@
+/**
+ * One verified build into one stage, as a release: take the stage's lease, check the order
+ * against what the stage runs (after the lease, so when builds race the newest ends live), deploy
+ * the targets, record the attempt in the ledger and fold it into the current state, prune old
+ * versions, release. A dry run reads only: no lease, no ledger write, no Lambda write.
+ */
+import type { AppConfig, Target } from '../core/config.js';
+import { describeError, isFerryError } from '../core/errors.js';
+import {
+  type LedgerEntry,
+  LedgerOutcome,
+  type LedgerSource,
+  type LedgerTarget,
+  type PipelineContext,
+  type Trigger,
+} from '../core/ledger-model.js';
+import { decideReleaseOrder } from '../core/release-order.js';
+import { buildSessionName } from '../core/session-name.js';
+import type { Runtime } from '../runtime/create-runtime.js';
+import type { DeployLog } from './deploy-build.js';
+import { deployToTargets, type TargetOutcome, TargetStatus } from './deploy-stage.js';
+import { withLease } from './lease.js';
+import { readCurrent, recordAttempt, startAttempt } from './ledger.js';
+import type { PreparedArtifact } from './prepare-artifact.js';
+import { type PruneResult, pruneTarget } from './prune.js';
+
+export const StageStatus = {
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Skipped: 'skipped',
+  Planned: 'planned',
+} as const;
+export type StageStatus = (typeof StageStatus)[keyof typeof StageStatus];
+
+export interface StageResult {
+  readonly stage: string;
+  readonly status: StageStatus;
+  readonly outcomes: readonly TargetOutcome[];
+  /** Why the stage was skipped (or would be, in a dry run). */
+  readonly reason?: string;
+  readonly entryId?: string;
+  readonly pruned?: readonly PruneResult[];
+}
+
+export interface StageRelease {
+  readonly app: AppConfig;
+  readonly stage: string;
+  readonly targets: readonly Target[];
+  readonly artifact: PreparedArtifact;
+  readonly trigger: Trigger;
+  readonly caller: string;
+  readonly pipeline?: PipelineContext;
+  readonly dryRun?: boolean;
+  readonly leaseWaitMs?: number;
+  readonly onTargetDone: (outcome: TargetOutcome) => void;
+}
+
+export async function releaseToStage(runtime: Runtime, log: DeployLog, req: StageRelease): Promise<StageResult> {
+  const { artifact, stage } = req;
+  if (req.dryRun) return planStage(runtime, req);
+  return withLease(
+    runtime,
+    {
+      app: req.app.name,
+      stage,
+      build: artifact.build,
+      holder: req.caller,
+      ...(req.leaseWaitMs ? { maxWaitMs: req.leaseWaitMs } : {}),
+    },
+    async () => {
+      const attempt = startAttempt(runtime);
+      const current = await readCurrent(runtime, req.app.name, stage);
+      const order = decideReleaseOrder(current, {
+        stage,
+        build: artifact.build,
+        codeSha256: artifact.codeSha256,
+        trigger: req.trigger,
+      });
+      if (order.action === 'skip') {
+        const entry = buildEntry(runtime, req, attempt, [], LedgerOutcome.Skipped, order.reason, order.code);
+        await recordAttempt(runtime, entry);
+        log.info('build skipped', {
+          app: req.app.name,
+          build: artifact.build,
+          stage,
+          trigger: req.trigger,
+          reason: order.reason,
+          code: order.code,
+        });
+        return { stage, status: StageStatus.Skipped, outcomes: [], reason: order.reason, entryId: entry.id };
+      }
+      const outcomes = await deployToTargets(
+        { artifact, targets: req.targets, concurrency: runtime.config.concurrency, onTargetDone: req.onTargetDone },
+        runtime,
+      );
+      const failed = outcomes.filter((o) => o.status === TargetStatus.Failed);
+      const entry = buildEntry(
+        runtime,
+        req,
+        attempt,
+        outcomes.map(toLedgerTarget),
+        failed.length > 0 ? LedgerOutcome.Failed : LedgerOutcome.Succeeded,
+        failed.length > 0
+          ? `${failed.length} of ${outcomes.length} target(s) failed: ${failed.map((o) => `${o.target.id}: ${describeError(o.error)}`).join('; ')}`
+          : order.reason,
+      );
+      await recordAttempt(runtime, entry);
+      const pruned = failed.length === 0 ? await pruneDeployed(runtime, log, req, outcomes) : [];
+      return {
+        stage,
+        status: failed.length > 0 ? StageStatus.Failed : StageStatus.Succeeded,
+        outcomes,
+        entryId: entry.id,
+        ...(pruned.length > 0 ? { pruned } : {}),
+      };
+    },
+    (held) =>
+      log.warn('lease was taken over before release; this run outlived leaseSeconds', {
+        app: req.app.name,
+        stage,
+        owner: held.lease.owner,
+      }),
+  );
+}
+
+async function planStage(runtime: Runtime, req: StageRelease): Promise<StageResult> {
+  const { artifact, stage } = req;
+  const current = await readCurrent(runtime, req.app.name, stage);
+  const order = decideReleaseOrder(current, {
+    stage,
+    build: artifact.build,
+    codeSha256: artifact.codeSha256,
+    trigger: req.trigger,
+  });
+  if (order.action === 'skip') return { stage, status: StageStatus.Skipped, outcomes: [], reason: order.reason };
+  const outcomes = await deployToTargets(
+    {
+      artifact,
+      targets: req.targets,
+      concurrency: runtime.config.concurrency,
+      dryRun: true,
+      onTargetDone: req.onTargetDone,
+    },
+    runtime,
+  );
+  const failed = outcomes.some((o) => o.status === TargetStatus.Failed);
+  return { stage, status: failed ? StageStatus.Failed : StageStatus.Planned, outcomes, reason: order.reason };
+}
+
+async function pruneDeployed(
+  runtime: Runtime,
+  log: DeployLog,
+  req: StageRelease,
+  outcomes: readonly TargetOutcome[],
+): Promise<PruneResult[]> {
+  const deployed = outcomes.filter((o) => o.status === TargetStatus.Deployed);
+  const results: PruneResult[] = [];
+  for (const o of deployed) {
+    try {
+      const lambda = await runtime.lambdaFor(o.target, buildSessionName(req.app.name, req.artifact.build));
+      results.push(
+        await pruneTarget(lambda, o.target, req.app.keepVersions, o.previousVersion ? [o.previousVersion] : [], log),
+      );
+    } catch (error) {
+      log.warn('pruning failed; the deployment stands', { target: o.target.id, reason: describeError(error) });
+    }
+  }
+  return results;
+}
+
+export function sourceOf(artifact: PreparedArtifact): LedgerSource {
+  const { location } = artifact;
+  return {
+    bucket: location.bucket,
+    key: location.key,
+    ...(location.versionId ? { versionId: location.versionId } : {}),
+    region: location.region,
+  };
+}
+
+function buildEntry(
+  runtime: Runtime,
+  req: StageRelease,
+  attempt: { id: string; startedAt: string },
+  targets: LedgerTarget[],
+  outcome: LedgerEntry['outcome'],
+  reason: string,
+  code?: string,
+): LedgerEntry {
+  return {
+    schema: 1,
+    ...attempt,
+    app: req.app.name,
+    stage: req.stage,
+    build: req.artifact.build,
+    codeSha256: req.artifact.codeSha256,
+    source: sourceOf(req.artifact),
+    targets,
+    trigger: req.trigger,
+    caller: req.caller,
+    ...(req.pipeline ? { pipeline: req.pipeline } : {}),
+    endedAt: new Date(runtime.now()).toISOString(),
+    outcome,
+    reason,
+    ...(code ? { code } : {}),
+  };
+}
+
+export function toLedgerTarget(o: TargetOutcome): LedgerTarget {
+  const { target } = o;
+  return {
+    targetId: target.id,
+    account: target.accountId,
+    region: target.region,
+    function: target.functionName,
+    alias: target.alias,
+    ...(o.previousVersion ? { previousVersion: o.previousVersion } : {}),
+    ...(o.version ? { version: o.version } : {}),
+    outcome: o.status,
+    ...(o.error ? { reason: describeError(o.error) } : {}),
+    ...(o.error && isFerryError(o.error) ? { code: o.error.code } : {}),
+  };
+}

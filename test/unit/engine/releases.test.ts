@@ -1,0 +1,299 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/core/config.js';
+import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.js';
+import { BuildStatus, type DeployLog, deployBuild } from '../../../src/engine/deploy-build.js';
+import { readHistory } from '../../../src/engine/ledger.js';
+import { promote, runScheduledPromotions } from '../../../src/engine/promote.js';
+import { rollback } from '../../../src/engine/rollback.js';
+import { readStatus } from '../../../src/engine/status.js';
+import { createScheduledPromotionHandler } from '../../../src/handlers/scheduled-promotion.js';
+import { sha256 } from '../../support/fake-lambda.js';
+import { createMemoryRuntime, type MemoryRuntime } from '../../support/memory-runtime.js';
+import { makeZip } from '../../support/zips.js';
+
+const BUCKET = 'ferry-artifacts-111111111111';
+const config = parseConfig({
+  artifactBucket: BUCKET,
+  region: 'eu-west-1',
+  keepVersions: 2,
+  stages: [{ name: 'dev' }, { name: 'staging' }, { name: 'prod' }],
+  apps: {
+    'orders-api': {
+      targets: {
+        dev: [{ account: '222222222222', function: 'orders-api' }],
+        staging: [
+          { account: '333333333333', function: 'orders-api' },
+          { account: '333333333333', function: 'orders-worker' },
+        ],
+        prod: [{ account: '444444444444', function: 'orders-api' }],
+      },
+      promotions: [{ from: 'dev', to: 'staging', minSoakMinutes: 30, requireNoFailures: true }],
+    },
+  },
+});
+const app = config.apps['orders-api'];
+if (!app) throw new Error('config');
+const dev = app.targets.dev?.[0];
+const stagingApi = app.targets.staging?.[0];
+if (!dev || !stagingApi) throw new Error('config');
+
+interface Line {
+  level: string;
+  message: string;
+  attributes: Record<string, unknown>;
+}
+function recorder(): DeployLog & { lines: Line[] } {
+  const lines: Line[] = [];
+  const push =
+    (level: string) =>
+    (message: string, ...attributes: Record<string, unknown>[]) =>
+      lines.push({ level, message, attributes: Object.assign({}, ...attributes) });
+  return { lines, info: push('info'), warn: push('warn'), error: push('error') };
+}
+
+let world: MemoryRuntime;
+let log: ReturnType<typeof recorder>;
+const zips = new Map<string, Buffer>();
+
+async function put(build: string): Promise<{ key: string; versionId: string; zip: Buffer }> {
+  const zip = await makeZip([{ name: 'index.mjs', content: `export const build = '${build}';` }]);
+  zips.set(build, zip);
+  const key = `artifacts/orders-api/${build}.zip`;
+  return { key, versionId: world.s3.addArtifact(BUCKET, key, zip), zip };
+}
+
+async function upload(build: string, extra: { dryRun?: boolean } = {}) {
+  const { key, versionId } = await put(build);
+  return deployBuild(world.runtime, log, {
+    app: app as NonNullable<typeof app>,
+    build,
+    location: { bucket: BUCKET, key, versionId, region: 'eu-west-1' },
+    stages: ['dev'],
+    trigger: 'upload',
+    ...extra,
+  });
+}
+
+const current = (stage: string) => world.s3.read<CurrentState>(BUCKET, `ledger/orders-api/${stage}/current.json`);
+const entries = (stage: string) => world.s3.docs<LedgerEntry>(BUCKET, `ledger/orders-api/${stage}/entries/`);
+const MINUTE = 60_000;
+
+beforeEach(() => {
+  world = createMemoryRuntime(config);
+  log = recorder();
+});
+
+describe('ordering and the lease', () => {
+  it('twenty builds of one app at once: the newest ends live and every attempt is in the ledger', async () => {
+    const builds = Array.from({ length: 20 }, (_, i) => String(i + 1));
+    const shuffled = [...builds].sort(() => Math.random() - 0.5);
+    const results = await Promise.all(shuffled.map((b) => upload(b)));
+
+    expect(results.every((r) => r.status === BuildStatus.Succeeded || r.status === BuildStatus.Skipped)).toBe(true);
+    expect(current('dev')?.build).toBe('20');
+    const fn = world.lambda.fn(dev);
+    const live = fn.versions.find((v) => v.version === fn.aliases.get('live')?.functionVersion);
+    expect(live?.codeSha256).toBe(sha256(zips.get('20') as Buffer));
+    const recorded = entries('dev');
+    expect(recorded.map((e) => e.build).sort()).toEqual([...builds].sort());
+    for (const e of recorded.filter((x) => x.outcome === 'skipped')) expect(e.reason).toMatch(/older than/);
+    expect(world.s3.read<{ released: boolean }>(BUCKET, 'leases/orders-api/dev.json')?.released).toBe(true);
+  });
+
+  it('a re-delivery of the live build changes nothing and is recorded', async () => {
+    await upload('7');
+    const versions = world.lambda.fn(dev).versions.length;
+    const again = await upload('7');
+    expect(again.status).toBe(BuildStatus.Succeeded);
+    expect(again.stages[0]?.outcomes[0]?.status).toBe('unchanged');
+    expect(world.lambda.fn(dev).versions).toHaveLength(versions);
+    expect(entries('dev')).toHaveLength(2);
+  });
+
+  it('a dry run reads only: no lease, no ledger entry, no Lambda write', async () => {
+    await upload('1');
+    const calls = world.lambda.fn(dev).calls.length;
+    const planned = await upload('2', { dryRun: true });
+    expect(planned.status).toBe(BuildStatus.Planned);
+    expect(entries('dev')).toHaveLength(1);
+    const writes = world.lambda
+      .fn(dev)
+      .calls.slice(calls)
+      .filter((c) => !/^(Get|List)/.test(c));
+    expect(writes).toEqual([]);
+    expect(world.s3.read<{ build: string }>(BUCKET, 'leases/orders-api/dev.json')?.build).toBe('1');
+  });
+});
+
+describe('pruning', () => {
+  it('keeps the newest keepVersions plus what aliases use or just left', async () => {
+    for (const b of ['1', '2', '3', '4', '5']) await upload(b);
+    const fn = world.lambda.fn(dev);
+    expect(fn.versions.map((v) => v.version)).toEqual(['4', '5']);
+    expect(fn.aliases.get('live')?.functionVersion).toBe('5');
+  });
+
+  it('never deletes a version another alias points at', async () => {
+    await upload('1');
+    const fn = world.lambda.fn(dev);
+    fn.aliases.set('pinned', { name: 'pinned', functionVersion: '1', revisionId: 'x', routing: {} });
+    for (const b of ['2', '3', '4']) await upload(b);
+    expect(fn.versions.map((v) => v.version)).toEqual(['1', '3', '4']);
+  });
+});
+
+describe('promotion', () => {
+  it('waits for the soak time, then promotes the same artifact version to every staging target', async () => {
+    await upload('3');
+    const early = await promote(world.runtime, log, {
+      app: 'orders-api',
+      from: 'dev',
+      to: 'staging',
+      trigger: 'schedule',
+    });
+    expect(early.status).toBe('waiting');
+    expect(early.reason).toMatch(/soaked 0 of 30 minutes/);
+
+    world.advance(31 * MINUTE);
+    const done = await promote(world.runtime, log, {
+      app: 'orders-api',
+      from: 'dev',
+      to: 'staging',
+      trigger: 'schedule',
+    });
+    expect(done).toMatchObject({ status: 'promoted', build: '3', codeSha256: sha256(zips.get('3') as Buffer) });
+    expect(current('staging')).toMatchObject({ build: '3', source: current('dev')?.source });
+    expect(Object.keys(current('staging')?.targets ?? {})).toHaveLength(2);
+    expect(entries('staging')[0]).toMatchObject({ trigger: 'schedule', outcome: 'succeeded' });
+
+    const again = await runScheduledPromotions(world.runtime, log, {});
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatchObject({
+      status: 'nothing-to-promote',
+      reason: 'nothing to promote: staging already runs 3',
+    });
+    expect(entries('staging')).toHaveLength(1);
+  });
+
+  it('refuses an artifact whose bytes no longer match what the source stage runs', async () => {
+    const { key, versionId } = await put('4');
+    await deployBuild(world.runtime, log, {
+      app: app as NonNullable<typeof app>,
+      build: '4',
+      location: { bucket: BUCKET, key, versionId, region: 'eu-west-1' },
+      stages: ['dev'],
+      trigger: 'upload',
+    });
+    world.s3.artifacts.set(`${BUCKET}/${key}`, {
+      bytes: await makeZip([{ name: 'index.mjs', content: 'tampered' }]),
+      versionId,
+    });
+    world.advance(31 * MINUTE);
+    const result = await promote(world.runtime, log, { app: 'orders-api', from: 'dev', to: 'staging', trigger: 'cli' });
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/PROMOTION_CHECKSUM_MISMATCH/);
+    expect(world.lambda.fn(stagingApi).versions).toHaveLength(0);
+    expect(entries('staging')[0]).toMatchObject({ outcome: 'rejected', code: 'PROMOTION_CHECKSUM_MISMATCH' });
+  });
+
+  it('a dry run returns the plan and changes nothing', async () => {
+    await upload('5');
+    world.advance(31 * MINUTE);
+    const plan = await promote(world.runtime, log, {
+      app: 'orders-api',
+      from: 'dev',
+      to: 'staging',
+      trigger: 'cli',
+      dryRun: true,
+    });
+    expect(plan.status).toBe('planned');
+    expect(plan.deployment?.stages[0]?.targets.map((t) => t.status)).toEqual(['planned', 'planned']);
+    expect(entries('staging')).toHaveLength(0);
+    expect(world.lambda.fn(stagingApi).versions).toHaveLength(0);
+  });
+
+  it('nothing to promote when the source stage has no build', async () => {
+    const result = await promote(world.runtime, log, {
+      app: 'orders-api',
+      from: 'dev',
+      to: 'staging',
+      trigger: 'schedule',
+    });
+    expect(result).toMatchObject({ status: 'nothing-to-promote', reason: 'nothing to promote: dev has no live build' });
+  });
+
+  it('the schedule handler logs one summary line per rule and does not throw for nothing to promote', async () => {
+    const handler = createScheduledPromotionHandler(() => world.runtime, log);
+    const summary = await handler({ app: 'orders-api', from: 'dev', to: 'staging' });
+    expect(summary.results).toEqual([
+      {
+        app: 'orders-api',
+        from: 'dev',
+        to: 'staging',
+        status: 'nothing-to-promote',
+        reason: 'nothing to promote: dev has no live build',
+      },
+    ]);
+    expect(log.lines.filter((l) => l.message.startsWith('promotion '))).toHaveLength(1);
+  });
+});
+
+describe('rollback', () => {
+  it('goes back to the previous build by default, records it, and a late re-delivery does not undo it', async () => {
+    for (const b of ['1', '2']) await upload(b);
+    const result = await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', trigger: 'cli' });
+    expect(result).toMatchObject({ status: 'rolled-back', fromBuild: '2', toBuild: '1' });
+    expect(world.lambda.fn(dev).aliases.get('live')?.functionVersion).toBe('1');
+    expect(current('dev')).toMatchObject({ build: '1', rolledBackFrom: '2', targets: { [dev.id]: '1' } });
+    const history = await readHistory(world.runtime, { app: 'orders-api', stage: 'dev' });
+    expect(history[0]).toMatchObject({ outcome: 'rolled-back', build: '1' });
+
+    const late = await upload('2');
+    expect(late.status).toBe(BuildStatus.Skipped);
+    expect(world.lambda.fn(dev).aliases.get('live')?.functionVersion).toBe('1');
+  });
+
+  it('rolls back to a named build or version, and a dry run moves nothing', async () => {
+    for (const b of ['1', '2', '3']) await upload(b);
+    const planned = await rollback(world.runtime, log, {
+      app: 'orders-api',
+      stage: 'dev',
+      toBuild: '2',
+      dryRun: true,
+      trigger: 'cli',
+    });
+    expect(planned).toMatchObject({ status: 'planned', toBuild: '2', targets: [{ fromVersion: '3', toVersion: '2' }] });
+    expect(world.lambda.fn(dev).aliases.get('live')?.functionVersion).toBe('3');
+
+    expect(
+      (await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', toVersion: '2', trigger: 'cli' })).toBuild,
+    ).toBe('2');
+    expect(world.lambda.fn(dev).aliases.get('live')?.functionVersion).toBe('2');
+  });
+
+  it('refuses when there is nothing older to go back to', async () => {
+    await upload('1');
+    await expect(
+      rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', trigger: 'cli' }),
+    ).rejects.toMatchObject({
+      code: 'NOTHING_TO_ROLL_BACK',
+    });
+  });
+});
+
+describe('status', () => {
+  it('shows build, versions and checksum per stage, and flags an alias moved outside ferry', async () => {
+    for (const b of ['1', '2']) await upload(b);
+    let report = await readStatus(world.runtime, { app: 'orders-api' });
+    const row = report.rows.find((r) => r.stage === 'dev');
+    expect(row).toMatchObject({ build: '2', versions: { [dev.id]: '2' }, checksumMatches: true, drift: [] });
+    expect(report.rows.find((r) => r.stage === 'staging')).toMatchObject({ checksumMatches: false, drift: [] });
+
+    world.lambda.moveAlias(dev, '1');
+    report = await readStatus(world.runtime, {});
+    const drifted = report.rows.find((r) => r.stage === 'dev');
+    expect(drifted?.checksumMatches).toBe(false);
+    expect(drifted?.drift.join('\n')).toMatch(/points at version 1, the ledger says 2/);
+    expect(drifted?.targets[0]?.liveBuild).toBe('1');
+  });
+});
