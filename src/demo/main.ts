@@ -5,7 +5,9 @@
  * nothing running.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { runCli } from '../cli/main.js';
 import type { DeployLog } from '../engine/deploy-build.js';
+import { createScheduledPromotionHandler } from '../handlers/scheduled-promotion.js';
 import { type FerryWorld, startFerryWorld } from '../sandbox/ferry-world.js';
 import { makeFunctionZip } from '../sandbox/function-zip.js';
 import { DEMO_CONFIG } from './demo-config.js';
@@ -19,6 +21,14 @@ function narrate(): DeployLog {
     (icon: string) =>
     (message: string, ...attributes: Record<string, unknown>[]) => {
       const a = Object.assign({}, ...attributes) as Record<string, unknown>;
+      if (message.startsWith('promotion ')) {
+        out(`   ${icon} ${a.app} ${a.from} → ${a.to}: ${message.slice('promotion '.length)} (${a.reason})`);
+        return;
+      }
+      if (message === 'build skipped') {
+        out(`   ${icon} build ${a.build} skipped in ${a.stage} (${a.reason})`);
+        return;
+      }
       if (a.function === undefined && a.reason === undefined) return;
       const where = a.function ? `${a.function} in ${a.account}` : String(a.key ?? '');
       const versions = a.version ? ` v${a.previousVersion ?? '-'} → v${a.version}` : '';
@@ -43,7 +53,8 @@ async function main(): Promise<void> {
       `   sandbox listening on ${world.sandbox.endpoint}; deploy roles trust only ${world.ferryRoleArn} with an ExternalId.`,
     );
     const runtime = world.createRuntime();
-    world.connectUploadHandler(runtime, narrate());
+    const log = narrate();
+    world.connectUploadHandler(runtime, log);
 
     step(
       2,
@@ -62,6 +73,19 @@ async function main(): Promise<void> {
     await world.upload('orders-api', '3', Buffer.from('this is not a zip'));
     await world.sandbox.drainEvents();
 
+    step(5, 'Build 1 arrives again, late (S3 events can be minutes late): older than what dev runs, so it is skipped.');
+    await world.upload('orders-api', '1', await makeFunctionZip('build 1'), { commit: 'a1b2c3d' });
+    await world.sandbox.drainEvents();
+
+    step(6, 'EventBridge fires the dev → staging promotion: the same bytes go into account 333333333333.');
+    const promotion = createScheduledPromotionHandler(() => runtime, log);
+    await promotion({ app: 'orders-api', from: 'dev', to: 'staging' });
+    step(7, 'The schedule fires again: nothing to promote, nothing changes.');
+    await promotion({ app: 'orders-api', from: 'dev', to: 'staging' });
+
+    step(8, '`ferry status`: one view of every account, read live and checked against the ledger.');
+    await runCli(['status'], { writeOut: (t) => process.stdout.write(indent(t)), writeErr: () => {} });
+
     await printState(world);
     await invokeLive(world);
     out(
@@ -72,8 +96,14 @@ async function main(): Promise<void> {
   }
 }
 
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => (line ? `   ${line}` : line))
+    .join('\n');
+
 async function printState(world: FerryWorld): Promise<void> {
-  step(5, 'What runs where (read from the sandbox):');
+  step(9, 'Versions and aliases per account, straight from the sandbox:');
   out('   account       function        alias  version  versions  code');
   for (const target of world.targets) {
     const fn = world.sandbox.lambda.describeFunction(target.accountId, target.region, target.functionName);

@@ -178,3 +178,27 @@ describe('artifacts above 50 MB take the S3-reference path', () => {
     expect(liveVersion(world, '222222222222').alias?.functionVersion).toBe('1');
   }, 60_000);
 });
+
+describe('order', () => {
+  it('two builds arriving out of order: the newer one stays live, the older is recorded as skipped', async () => {
+    const { world, log } = await start();
+    world.sandbox.events.setFaults({ reorderBatch: 2 });
+    const older = await makeFunctionZip('build-41');
+    const newer = await makeFunctionZip('build-42');
+    await world.upload('orders-api', '41', older);
+    await world.upload('orders-api', '42', newer);
+    await world.sandbox.drainEvents();
+
+    // Delivered newest first: 42 deploys, then 41 arrives late and is refused.
+    const deliveredKeys = world.sandbox.events.deliveries().map((d) => d.event.Records[0]?.s3.object.key);
+    expect(deliveredKeys).toEqual(['artifacts/orders-api/42.zip', 'artifacts/orders-api/41.zip']);
+    for (const account of ['222222222222', '333333333333']) {
+      expect(liveVersion(world, account).version?.codeSha256).toBe(sha(newer));
+      expect(liveVersion(world, account).snapshot?.versions.map((v) => v.version)).toEqual(['1', '2']);
+    }
+    const skipped = log.lines.find((l) => l.message === 'build skipped');
+    expect(skipped?.attributes).toMatchObject({ build: '41', stage: 'dev' });
+    expect(String(skipped?.attributes.reason)).toMatch(/42/);
+    expect(world.sandbox.events.deadLetters()).toEqual([]);
+  });
+});
