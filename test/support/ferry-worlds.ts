@@ -1,8 +1,7 @@
 /**
- * Configurations for integration tests and a log recorder. Each test starts its own world
+ * Configurations for integration tests. Each test starts its own world
  * (fresh sandbox state) and stops it afterwards.
  */
-import type { DeployLog } from '../../src/engine/deploy-build.js';
 
 export const TWO_ACCOUNTS = {
   artifactBucket: 'ferry-artifacts-111111111111',
@@ -21,17 +20,4 @@ export const TWO_ACCOUNTS = {
   },
 };
 
-export interface LogLine {
-  readonly level: 'info' | 'warn' | 'error';
-  readonly message: string;
-  readonly attributes: Record<string, unknown>;
-}
-
-export function recordLog(): DeployLog & { readonly lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const push =
-    (level: LogLine['level']) =>
-    (message: string, ...attributes: Record<string, unknown>[]) =>
-      lines.push({ level, message, attributes: Object.assign({}, ...attributes) });
-  return { lines, info: push('info'), warn: push('warn'), error: push('error') };
-}
+export { type LogLine, recordLog } from './record-log.js';

@@ -9,6 +9,7 @@ import { readStatus } from '../../../src/engine/status.js';
 import { createScheduledPromotionHandler } from '../../../src/handlers/scheduled-promotion.js';
 import { sha256 } from '../../support/fake-lambda.js';
 import { createMemoryRuntime, type MemoryRuntime } from '../../support/memory-runtime.js';
+import { recordLog } from '../../support/record-log.js';
 import { makeZip } from '../../support/zips.js';
 
 const BUCKET = 'ferry-artifacts-111111111111';
@@ -37,22 +38,8 @@ const dev = app.targets.dev?.[0];
 const stagingApi = app.targets.staging?.[0];
 if (!dev || !stagingApi) throw new Error('config');
 
-interface Line {
-  level: string;
-  message: string;
-  attributes: Record<string, unknown>;
-}
-function recorder(): DeployLog & { lines: Line[] } {
-  const lines: Line[] = [];
-  const push =
-    (level: string) =>
-    (message: string, ...attributes: Record<string, unknown>[]) =>
-      lines.push({ level, message, attributes: Object.assign({}, ...attributes) });
-  return { lines, info: push('info'), warn: push('warn'), error: push('error') };
-}
-
 let world: MemoryRuntime;
-let log: ReturnType<typeof recorder>;
+let log: ReturnType<typeof recordLog>;
 const zips = new Map<string, Buffer>();
 
 async function put(build: string): Promise<{ key: string; versionId: string; zip: Buffer }> {
@@ -80,7 +67,7 @@ const MINUTE = 60_000;
 
 beforeEach(() => {
   world = createMemoryRuntime(config);
-  log = recorder();
+  log = recordLog();
 });
 
 describe('ordering and the lease', () => {

@@ -21,6 +21,7 @@ import { createArtifactUploadedHandler, DeploymentsFailedError } from '../../../
 import { createRuntime } from '../../../src/runtime/create-runtime.js';
 import { createFakeLambda, type FakeFunction, type FakeLambda, sha256 } from '../../support/fake-lambda.js';
 import { MemoryS3 } from '../../support/memory-s3.js';
+import { recordLog } from '../../support/record-log.js';
 import { makeZip } from '../../support/zips.js';
 
 const fixture = JSON.parse(readFileSync('test/fixtures/events/s3-object-created.json', 'utf8')) as S3Event;
@@ -37,21 +38,6 @@ const config = parseConfig({
   },
 });
 
-interface Line {
-  level: string;
-  message: string;
-  attributes: Record<string, unknown>;
-}
-
-function recorder(): DeployLog & { lines: Line[] } {
-  const lines: Line[] = [];
-  const push =
-    (level: string) =>
-    (message: string, ...attributes: Record<string, unknown>[]) =>
-      lines.push({ level, message, attributes: Object.assign({}, ...attributes) });
-  return { lines, info: push('info'), warn: push('warn'), error: push('error') };
-}
-
 function eventFor(key: string, size = 1024): S3Event {
   const record = structuredClone(fixture.Records[0]);
   if (!record) throw new Error('fixture has no record');
@@ -65,7 +51,7 @@ const sts = mockClient(STSClient);
 let fake: FakeLambda;
 let lambda: FakeLambda['mock'];
 let fn: FakeFunction;
-let log: ReturnType<typeof recorder>;
+let log: ReturnType<typeof recordLog>;
 let memory: MemoryS3;
 const BUCKET = 'ferry-artifacts-111111111111';
 
@@ -102,7 +88,7 @@ beforeEach(() => {
       Expiration: new Date(Date.now() + 3600_000),
     },
   });
-  log = recorder();
+  log = recordLog();
 });
 
 afterEach(() => {

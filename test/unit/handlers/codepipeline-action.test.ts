@@ -20,6 +20,7 @@ import type { DeployLog } from '../../../src/engine/deploy-build.js';
 import { createCodePipelineActionHandler } from '../../../src/handlers/codepipeline-action.js';
 import { createRuntime, type Runtime } from '../../../src/runtime/create-runtime.js';
 import { createFakeLambda, type FakeLambda, sha256 } from '../../support/fake-lambda.js';
+import { recordLog } from '../../support/record-log.js';
 import { makeZip } from '../../support/zips.js';
 import { createFakeS3, type FakeS3 } from './codepipeline-fake-s3.js';
 
@@ -59,21 +60,6 @@ const config = parseConfig({
   },
 });
 
-interface Line {
-  level: string;
-  message: string;
-  attributes: Record<string, unknown>;
-}
-
-function recorder(): DeployLog & { lines: Line[] } {
-  const lines: Line[] = [];
-  const push =
-    (level: string) =>
-    (message: string, ...attributes: Record<string, unknown>[]) =>
-      lines.push({ level, message, attributes: Object.assign({}, ...attributes) });
-  return { lines, info: push('info'), warn: push('warn'), error: push('error') };
-}
-
 const s3Input = (fixture: JobEvent) => {
   const artifacts = fixture['CodePipeline.job'].data.inputArtifacts as {
     location: { s3Location: { bucketName: string; objectKey: string } };
@@ -100,7 +86,7 @@ const codepipeline = mockClient(CodePipelineClient);
 const sts = mockClient(STSClient);
 let s3: FakeS3;
 let fake: FakeLambda;
-let log: ReturnType<typeof recorder>;
+let log: ReturnType<typeof recordLog>;
 let runtime: Runtime;
 
 function handlerUnderTest(overrides: { getRuntime?: () => Runtime } = {}) {
@@ -145,7 +131,7 @@ beforeEach(() => {
     },
   });
   sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111111111111:assumed-role/ferry-exec/ferry' });
-  log = recorder();
+  log = recordLog();
   runtime = createRuntime(config, { sleep: async () => {}, random: () => 0, env: {} });
 });
 
