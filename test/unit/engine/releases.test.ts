@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
 import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.js';
-import { BuildStatus, type DeployLog, deployBuild } from '../../../src/engine/deploy-build.js';
+import { BuildStatus, deployBuild } from '../../../src/engine/deploy-build.js';
 import { readHistory } from '../../../src/engine/ledger.js';
 import { promote, runScheduledPromotions } from '../../../src/engine/promote.js';
 import { rollback } from '../../../src/engine/rollback.js';

@@ -16,7 +16,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
 import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.js';
-import type { DeployLog } from '../../../src/engine/deploy-build.js';
 import { createArtifactUploadedHandler, DeploymentsFailedError } from '../../../src/handlers/artifact-uploaded.js';
 import { createRuntime } from '../../../src/runtime/create-runtime.js';
 import { createFakeLambda, type FakeFunction, type FakeLambda, sha256 } from '../../support/fake-lambda.js';

@@ -16,7 +16,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPipelineJobPort } from '../../../src/aws/codepipeline.js';
 import { parseConfig } from '../../../src/core/config.js';
-import type { DeployLog } from '../../../src/engine/deploy-build.js';
 import { createCodePipelineActionHandler } from '../../../src/handlers/codepipeline-action.js';
 import { createRuntime, type Runtime } from '../../../src/runtime/create-runtime.js';
 import { createFakeLambda, type FakeLambda, sha256 } from '../../support/fake-lambda.js';
