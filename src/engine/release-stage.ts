@@ -4,6 +4,7 @@
  * the targets, record the attempt in the ledger and fold it into the current state, prune old
  * versions, release. A dry run reads only: no lease, no ledger write, no Lambda write.
  */
+import pLimit from 'p-limit';
 import type { AppConfig, Target } from '../core/config.js';
 import { describeError, isFerryError } from '../core/errors.js';
 import {
@@ -153,19 +154,25 @@ async function pruneDeployed(
   req: StageRelease,
   outcomes: readonly TargetOutcome[],
 ): Promise<PruneResult[]> {
-  const deployed = outcomes.filter((o) => o.status === TargetStatus.Deployed);
-  const results: PruneResult[] = [];
-  for (const o of deployed) {
-    try {
-      const lambda = await runtime.lambdaFor(o.target, buildSessionName(req.app.name, req.artifact.build));
-      results.push(
-        await pruneTarget(lambda, o.target, req.app.keepVersions, o.previousVersion ? [o.previousVersion] : [], log),
-      );
-    } catch (error) {
-      log.warn('pruning failed; the deployment stands', { target: o.target.id, reason: describeError(error) });
-    }
-  }
-  return results;
+  const keep = req.app.keepVersions;
+  // Versions are numbered from 1 and never reused, so a function whose newest version is V holds
+  // at most V: below keepVersions there is nothing to prune and no need to list anything.
+  const deployed = outcomes.filter((o) => o.status === TargetStatus.Deployed && Number(o.version) > keep);
+  const limit = pLimit(runtime.config.concurrency);
+  const results = await Promise.all(
+    deployed.map((o) =>
+      limit(async (): Promise<PruneResult | undefined> => {
+        try {
+          const lambda = await runtime.lambdaFor(o.target, buildSessionName(req.app.name, req.artifact.build));
+          return await pruneTarget(lambda, o.target, keep, o.previousVersion ? [o.previousVersion] : [], log);
+        } catch (error) {
+          log.warn('pruning failed; the deployment stands', { target: o.target.id, reason: describeError(error) });
+          return undefined;
+        }
+      }),
+    ),
+  );
+  return results.filter((r): r is PruneResult => r !== undefined);
 }
 
 export function sourceOf(artifact: PreparedArtifact): LedgerSource {

@@ -120,6 +120,13 @@ describe('pruning', () => {
     expect(fn.aliases.get('live')?.functionVersion).toBe('5');
   });
 
+  it('lists nothing while the newest version number cannot exceed keepVersions', async () => {
+    await upload('1');
+    const calls = world.lambda.fn(dev).calls;
+    expect(calls.filter((c) => c === 'ListAliases')).toEqual([]);
+    expect(calls.filter((c) => c === 'ListVersions')).toEqual([]);
+  });
+
   it('never deletes a version another alias points at', async () => {
     await upload('1');
     const fn = world.lambda.fn(dev);
