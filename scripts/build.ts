@@ -21,6 +21,8 @@ const result = await build({
   bundle: true,
   platform: 'node',
   target: 'node20',
+  // Prefer the ES module builds (the SDK ships dist-es): esbuild can tree-shake them, unlike CommonJS.
+  mainFields: ['module', 'main'],
   format: 'esm',
   outExtension: { '.js': '.mjs' },
   minify: true,
