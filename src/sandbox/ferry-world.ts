@@ -8,6 +8,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import pLimit from 'p-limit';
 import { type FerryConfig, parseConfig, type Target } from '../core/config.js';
 import type { DeployLog } from '../engine/deploy-build.js';
 import { createArtifactUploadedHandler } from '../handlers/artifact-uploaded.js';
@@ -44,7 +45,7 @@ export interface FerryWorld {
   readonly targets: readonly Target[];
   createRuntime(options?: RuntimeOptions): Runtime;
   /** S3 ObjectCreated on the artifact prefix → ferry's upload handler, as the bucket notification does. */
-  connectUploadHandler(runtime: Runtime, log: DeployLog): () => void;
+  connectUploadHandler(runtime: Runtime, log: DeployLog, options?: { reservedConcurrency?: number }): () => void;
   /** Uploads a zip the way CI does (PutObject with ChecksumSHA256 and metadata). */
   upload(app: string, build: string, zip: Buffer, metadata?: Record<string, string>): Promise<{ versionId?: string }>;
   s3Client(credentials?: SandboxCredentials): S3Client;
@@ -151,12 +152,14 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     createRuntime(runtimeOptions = {}) {
       return createRuntime(config, { env, ...runtimeOptions });
     },
-    connectUploadHandler(runtime, log) {
+    connectUploadHandler(runtime, log, handlerOptions = {}) {
       const handler = createArtifactUploadedHandler(() => runtime, log);
+      // Like the function's reserved concurrency: at most this many invocations run at once.
+      const limit = pLimit(handlerOptions.reservedConcurrency ?? Number.POSITIVE_INFINITY);
       return sandbox.subscribeToObjectCreated(
         config.artifactBucket,
         { prefix: config.artifactPrefix, suffix: '.zip', id: 'ferry-artifact-uploaded' },
-        (event) => handler(event),
+        (event) => limit(() => handler(event)),
       );
     },
     async upload(app, build, zip, metadata = {}) {

@@ -181,7 +181,11 @@ describe('artifacts above 50 MB take the S3-reference path', () => {
 
 describe('order', () => {
   it('two builds arriving out of order: the newer one stays live, the older is recorded as skipped', async () => {
-    const { world, log } = await start();
+    world = await startFerryWorld({ config: TWO_ACCOUNTS, lambda: { updateDelayMs: 20 } });
+    const log = recordLog();
+    // One invocation at a time (reserved concurrency 1), so the reordered events are handled in
+    // the order S3 delivers them: 42 first, then 41 late.
+    world.connectUploadHandler(world.createRuntime(), log, { reservedConcurrency: 1 });
     world.sandbox.events.setFaults({ reorderBatch: 2 });
     const older = await makeFunctionZip('build-41');
     const newer = await makeFunctionZip('build-42');
@@ -189,9 +193,8 @@ describe('order', () => {
     await world.upload('orders-api', '42', newer);
     await world.sandbox.drainEvents();
 
-    // Delivered newest first: 42 deploys, then 41 arrives late and is refused.
-    const deliveredKeys = world.sandbox.events.deliveries().map((d) => d.event.Records[0]?.s3.object.key);
-    expect(deliveredKeys).toEqual(['artifacts/orders-api/42.zip', 'artifacts/orders-api/41.zip']);
+    const deployed = log.lines.filter((l) => l.message === 'target deployed').map((l) => l.attributes.build);
+    expect(deployed).toEqual(['42', '42']);
     for (const account of ['222222222222', '333333333333']) {
       expect(liveVersion(world, account).version?.codeSha256).toBe(sha(newer));
       expect(liveVersion(world, account).snapshot?.versions.map((v) => v.version)).toEqual(['1', '2']);
@@ -199,6 +202,18 @@ describe('order', () => {
     const skipped = log.lines.find((l) => l.message === 'build skipped');
     expect(skipped?.attributes).toMatchObject({ build: '41', stage: 'dev' });
     expect(String(skipped?.attributes.reason)).toMatch(/42/);
+    expect(world.sandbox.events.deadLetters()).toEqual([]);
+  });
+
+  it('two builds racing at once: whichever order they run in, the newer one ends live', async () => {
+    const { world } = await start();
+    const older = await makeFunctionZip('build-51');
+    const newer = await makeFunctionZip('build-52');
+    await Promise.all([world.upload('orders-api', '51', older), world.upload('orders-api', '52', newer)]);
+    await world.sandbox.drainEvents();
+    for (const account of ['222222222222', '333333333333']) {
+      expect(liveVersion(world, account).version?.codeSha256).toBe(sha(newer));
+    }
     expect(world.sandbox.events.deadLetters()).toEqual([]);
   });
 });
