@@ -6,7 +6,7 @@
 import type { DeploymentSummary } from '../engine/deploy-summary.js';
 import type { PromotionResult } from '../engine/promote.js';
 import type { CommandContext, CommonOptions } from './context.js';
-import { ExitCode, renderTable, writeJson } from './output.js';
+import { createProgress, ExitCode, renderTable, writeJson } from './output.js';
 import { findApp } from './upload.js';
 
 export interface PromoteOptions extends CommonOptions {
@@ -30,6 +30,7 @@ export async function runPromote(ctx: CommandContext, options: PromoteOptions): 
     ...(options.build ? { build: options.build } : {}),
     ...(options.force ? { force: true } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),
+    onTargetDone: createProgress(ctx.io, options.to),
   });
   if (options.json) writeJson(ctx.io, result);
   else ctx.io.writeOut(renderPromotion(result));

@@ -12,6 +12,7 @@ import { LedgerOutcome, Trigger } from '../core/ledger-model.js';
 import { type PromotionCandidate, type PromotionCheck, planPromotion } from '../core/promotion-plan.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { BuildStatus, type DeployLog, deployBuild } from './deploy-build.js';
+import type { TargetOutcome } from './deploy-stage.js';
 import { type DeploymentSummary, describeDeploymentFailure, summarizeDeployment } from './deploy-summary.js';
 import { readCurrent, readHistory } from './ledger.js';
 
@@ -39,6 +40,8 @@ export interface PromoteRequest {
   /** Operator override: promote although soak, window or no-failure rules say wait (reported in checks). */
   readonly force?: boolean;
   readonly caller?: string;
+  /** Called as each target of the destination stage finishes (CLI progress). */
+  readonly onTargetDone?: (outcome: TargetOutcome) => void;
 }
 
 export interface PromotionResult {
@@ -129,6 +132,7 @@ export async function promote(runtime: Runtime, log: DeployLog, req: PromoteRequ
     expectedCodeSha256: codeSha256,
     ...(req.dryRun ? { dryRun: true } : {}),
     ...(req.caller ? { caller: req.caller } : {}),
+    ...(req.onTargetDone ? { onTargetDone: req.onTargetDone } : {}),
   });
   const deployment = summarizeDeployment(result);
   const withBuild = { ...base, build, codeSha256, deployment };

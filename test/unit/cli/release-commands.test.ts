@@ -47,7 +47,16 @@ describe('ferry promote', () => {
     );
     expect(run.code).toBe(0);
     expect(requests).toEqual([
-      { app: 'orders-api', from: 'dev', to: 'staging', trigger: 'cli', build: '42', force: true, dryRun: true },
+      {
+        app: 'orders-api',
+        from: 'dev',
+        to: 'staging',
+        trigger: 'cli',
+        build: '42',
+        force: true,
+        dryRun: true,
+        onTargetDone: expect.any(Function),
+      },
     ]);
     expect(run.stdout).toMatch(/^soak +FAIL +42 has soaked 5 of 60 minutes in dev$/m);
     expect(run.stdout).toContain('orders-api dev → staging: planned: planned reason');
