@@ -13,6 +13,8 @@ export type ArtifactBody = AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
 export interface SpoolOptions {
   readonly maxArtifactBytes: number;
   readonly keepBytesUpTo: number;
+  /** The size S3 announced, when known: kept bytes then go straight into one buffer of that size. */
+  readonly expectedBytes?: number;
 }
 
 export interface SpooledArtifact {
@@ -34,7 +36,7 @@ export async function spoolArtifact(
 ): Promise<SpooledArtifact> {
   const hash = createHash('sha256');
   let sizeBytes = 0;
-  let kept: Uint8Array[] | undefined = [];
+  const keeper = createKeeper(options);
 
   async function* measure(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
@@ -52,16 +54,47 @@ export async function spoolArtifact(
         );
       }
       hash.update(chunk);
-      if (kept !== undefined) {
-        // Past the threshold the bytes live only on disk; drop what we held so memory stays bounded.
-        if (sizeBytes <= options.keepBytesUpTo) kept.push(chunk);
-        else kept = undefined;
-      }
+      keeper.add(chunk, sizeBytes);
       yield chunk;
     }
   }
 
   await pipeline(body, measure, createWriteStream(filePath, { flags: 'wx', mode: 0o600 }));
   const sha256 = hash.digest('base64');
-  return kept === undefined ? { sha256, sizeBytes } : { sha256, sizeBytes, bytes: Buffer.concat(kept, sizeBytes) };
+  const bytes = keeper.finish(sizeBytes);
+  return bytes === undefined ? { sha256, sizeBytes } : { sha256, sizeBytes, bytes };
+}
+
+interface Keeper {
+  add(chunk: Uint8Array, sizeSoFar: number): void;
+  finish(sizeBytes: number): Buffer | undefined;
+}
+
+/**
+ * Holds the bytes while they stay within `keepBytesUpTo`; past it they live only on disk and what
+ * was held is dropped, so memory stays bounded. With the size known up front the bytes are copied
+ * into one buffer as they arrive, so the artifact is never in memory twice (no final concat).
+ */
+function createKeeper(options: SpoolOptions): Keeper {
+  const { keepBytesUpTo, expectedBytes } = options;
+  if (expectedBytes !== undefined && expectedBytes <= keepBytesUpTo) {
+    let buffer: Buffer | undefined = Buffer.allocUnsafe(expectedBytes);
+    return {
+      add(chunk, sizeSoFar) {
+        if (buffer === undefined) return;
+        if (sizeSoFar > expectedBytes) buffer = undefined;
+        else buffer.set(chunk, sizeSoFar - chunk.byteLength);
+      },
+      finish: (sizeBytes) => (sizeBytes === expectedBytes ? buffer : undefined),
+    };
+  }
+  let kept: Uint8Array[] | undefined = [];
+  return {
+    add(chunk, sizeSoFar) {
+      if (kept === undefined) return;
+      if (sizeSoFar <= keepBytesUpTo) kept.push(chunk);
+      else kept = undefined;
+    },
+    finish: (sizeBytes) => (kept === undefined ? undefined : Buffer.concat(kept, sizeBytes)),
+  };
 }

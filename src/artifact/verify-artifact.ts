@@ -71,7 +71,9 @@ export async function verifyArtifact(body: ArtifactBody, options: VerifyOptions)
   try {
     const spooled = await spoolArtifact(body, filePath, {
       maxArtifactBytes: limits.maxArtifactBytes,
-      keepBytesUpTo: options.keepBytesUpTo,
+      // S3 announced more than will ever be kept: never buffer any of it.
+      keepBytesUpTo: contentLength !== undefined && contentLength > options.keepBytesUpTo ? 0 : options.keepBytesUpTo,
+      ...(contentLength === undefined ? {} : { expectedBytes: contentLength }),
     });
     if (contentLength !== undefined && spooled.sizeBytes !== contentLength) {
       // A short read is a broken download, not a bad artifact: a plain Error stays transient, so

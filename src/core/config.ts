@@ -92,7 +92,8 @@ const rawConfigSchema = z.strictObject({
   externalId: z.optional(str(EXTERNAL_ID, '2–1224 characters of [\\w+=,.@:/-]')),
   defaultAlias: z._default(str(ALIAS_NAME, 'an alias name that is not only digits').check(z.maxLength(128)), 'live'),
   keepVersions: z._default(int(1, 1000), 10),
-  concurrency: z._default(int(1, 100), 8),
+  /** Targets deployed at once; each account is paced under its own Lambda rate limits anyway. */
+  concurrency: z._default(int(1, 100), 16),
   /** STS session duration; AWS bounds AssumeRole to 900..43200 seconds. */
   sessionDurationSeconds: z._default(int(900, 43_200), 900),
   /** A lease older than this is considered abandoned by a crashed run. */

@@ -57,15 +57,39 @@ export interface StageDeployRequest {
 
 export async function deployToTargets(request: StageDeployRequest, deps: StageDeployDeps): Promise<TargetOutcome[]> {
   const limit = pLimit(request.concurrency);
-  return Promise.all(
-    request.targets.map((target) =>
+  const outcomes = new Map<Target, Promise<TargetOutcome>>();
+  // Start targets round-robin across accounts: each account has its own Lambda rate budget, so
+  // spreading the first slots over accounts keeps every budget busy instead of queueing on one.
+  for (const target of interleaveByAccount(request.targets)) {
+    outcomes.set(
+      target,
       limit(async () => {
         const outcome = await deployOneTarget(target, request, deps);
         request.onTargetDone?.(outcome);
         return outcome;
       }),
-    ),
-  );
+    );
+  }
+  return Promise.all(request.targets.map((target) => outcomes.get(target) as Promise<TargetOutcome>));
+}
+
+/** Targets reordered a, b, c, a, b, c… by account (and Region), keeping each account's own order. */
+export function interleaveByAccount(targets: readonly Target[]): Target[] {
+  const queues = new Map<string, Target[]>();
+  for (const target of targets) {
+    const key = `${target.accountId}/${target.region}`;
+    const queue = queues.get(key) ?? [];
+    queue.push(target);
+    queues.set(key, queue);
+  }
+  const order: Target[] = [];
+  for (let round = 0; order.length < targets.length; round++) {
+    for (const queue of queues.values()) {
+      const next = queue[round];
+      if (next) order.push(next);
+    }
+  }
+  return order;
 }
 
 async function deployOneTarget(

@@ -33,7 +33,8 @@ export interface DeployTargetOptions {
 export const DEFAULT_DEPLOY_TARGET_OPTIONS: DeployTargetOptions = {
   backoff: { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 5_000 },
   updateTimeoutMs: 10 * 60_000,
-  pollFirstMs: 100,
+  // Updates take a second or more on AWS; the first look comes after a short pause, then steadily.
+  pollFirstMs: 250,
   pollMaxMs: 1_000,
   maxReplans: 3,
 };
@@ -223,6 +224,9 @@ export async function waitForSettledUpdate(
 ): Promise<FunctionState> {
   const deadline = deps.now() + options.updateTimeoutMs;
   for (let poll = 0; ; poll++) {
+    // Sleep first: whoever calls this has just seen (or caused) InProgress, so an immediate poll
+    // would only repeat that answer and spend the account's request budget.
+    await deps.sleep(computePollDelay(poll, options.pollFirstMs, options.pollMaxMs));
     const state = await retryTransient(() => deps.lambda.getFunction(target.functionName), options.backoff, deps);
     if (state.lastUpdateStatus !== UpdateStatus.InProgress) {
       if (state.lastUpdateStatus === UpdateStatus.Failed && mode.failOnFailed) {
@@ -247,7 +251,6 @@ export async function waitForSettledUpdate(
         { context: { account: target.accountId, function: target.functionName } },
       );
     }
-    await deps.sleep(computePollDelay(poll, options.pollFirstMs, options.pollMaxMs));
   }
 }
 

@@ -57,7 +57,9 @@ export function createPacerRegistry(
     if (!pacers) {
       pacers = {
         reads: createPacer(limits.readsPerSecond, Math.max(1, Math.floor(limits.readsPerSecond / 10)), deps),
-        control: createPacer(limits.controlPerSecond, 1, deps),
+        // A few calls may go back to back (GetAlias → UpdateFunctionCode, PublishVersion → UpdateAlias);
+        // the sustained rate stays under the quota (burst + rate·t ≤ 15 + 15·t for a 15/s bucket).
+        control: createPacer(limits.controlPerSecond, Math.max(1, Math.floor(limits.controlPerSecond / 3)), deps),
       };
       registry.set(key, pacers);
     }

@@ -111,6 +111,24 @@ describe('verifyArtifact: a valid zip', () => {
     await artifact.dispose();
   });
 
+  it('assembles the bytes in one buffer when S3 announced the size', async () => {
+    const zip = await makeZip([{ name: 'data.bin', content: randomBytes(64 * KB), compress: false }]);
+    const { body } = trackedBody(zip, 5 * KB);
+    const artifact = await verifyArtifact(body, optionsWith({ contentLength: zip.length }));
+    expect(artifact.bytes).toEqual(zip);
+    expect(artifact.sha256).toBe(sha256Of(zip));
+    await artifact.dispose();
+  });
+
+  it('holds none of the bytes when S3 announced more than keepBytesUpTo', async () => {
+    const zip = await makeZip([{ name: 'data.bin', content: randomBytes(64 * KB), compress: false }]);
+    const { body } = trackedBody(zip, 5 * KB);
+    const artifact = await verifyArtifact(body, optionsWith({ contentLength: zip.length, keepBytesUpTo: 32 * KB }));
+    expect(artifact.bytes).toBeUndefined();
+    expect(await readFile(artifact.filePath)).toEqual(zip);
+    await artifact.dispose();
+  });
+
   it('removes the temp file on dispose, and dispose can be called again', async () => {
     const artifact = await verifyBytes(await makeZip([{ name: 'index.js', content: 'x' }]));
     expect(await readFile(artifact.filePath)).toBeDefined();

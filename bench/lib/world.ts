@@ -1,0 +1,158 @@
+/**
+ * Starts bench/world-server.ts in a child process and talks to it: its request log (admin routes),
+ * uploads as CI does, and reads of what the functions run, with the accounts' root credentials.
+ */
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { RequestFilter, RequestLogEntry } from '../../src/sandbox/index.js';
+import type { WorldAnnouncement } from '../world-server.js';
+import { spawnTracked, tail } from './children.js';
+
+export interface WorldProcess extends WorldAnnouncement {
+  /** The ferry configuration the world was built from, as a JSON file (for `ferry --config`). */
+  readonly configFile: string;
+  /** Requests the sandbox answered since it started or since the last clearRequests(). */
+  requests(filter?: RequestFilter): Promise<RequestLogEntry[]>;
+  clearRequests(): Promise<void>;
+  /** PutObject as CI does (ChecksumSHA256); returns the object's version id. */
+  upload(bucket: string, key: string, zip: Buffer, metadata?: Record<string, string>): Promise<string>;
+  /** What an alias points at, and that version's CodeSha256 (read with the account's root credentials). */
+  readAlias(accountId: string, functionName: string, alias: string): Promise<{ version: string; codeSha256: string }>;
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  readonly repoRoot: string;
+  readonly workDir: string;
+  readonly name: string;
+  readonly config: unknown;
+  readonly updateDelayMs?: number;
+  readonly rateLimits?: boolean;
+  readonly startTimeoutMs?: number;
+}
+
+export async function startWorldProcess(options: WorldOptions): Promise<WorldProcess> {
+  const configFile = join(options.workDir, `${options.name}.world.json`);
+  await writeFile(configFile, JSON.stringify(options.config));
+  const args = [
+    '--import',
+    'tsx',
+    join(options.repoRoot, 'bench', 'world-server.ts'),
+    '--config',
+    configFile,
+    '--update-delay-ms',
+    String(options.updateDelayMs ?? 200),
+    ...(options.rateLimits === false ? ['--no-rate-limits'] : []),
+  ];
+  const child = spawnTracked(process.execPath, args, {
+    cwd: options.repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_OPTIONS: '--max-old-space-size=4096' },
+    stdin: 'pipe',
+  });
+  const announcement = await readAnnouncement(child, options.startTimeoutMs ?? 60_000);
+  const region = announcement.region;
+  const tooling = announcement.roots[announcement.toolingAccountId];
+  if (!tooling) throw new Error('world-server announced no tooling account credentials');
+  const s3 = new S3Client({ endpoint: announcement.endpoint, region, credentials: tooling, forcePathStyle: true });
+  const lambdaClients = new Map<string, LambdaClient>();
+  const lambdaOf = (accountId: string): LambdaClient => {
+    let client = lambdaClients.get(accountId);
+    if (!client) {
+      const credentials = announcement.roots[accountId];
+      if (!credentials) throw new Error(`account ${accountId} is not part of world ${options.name}`);
+      client = new LambdaClient({ endpoint: announcement.endpoint, region, credentials });
+      lambdaClients.set(accountId, client);
+    }
+    return client;
+  };
+  const admin = async (method: string, query = ''): Promise<Response> => {
+    const response = await fetch(`${announcement.endpoint}/_sandbox/requests${query}`, {
+      method,
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!response.ok) throw new Error(`sandbox admin ${method} /requests answered ${response.status}`);
+    return response;
+  };
+
+  return {
+    ...announcement,
+    configFile,
+    async requests(filter = {}) {
+      const params = new URLSearchParams(
+        Object.entries(filter).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, String(v)]])),
+      );
+      const query = params.size > 0 ? `?${params}` : '';
+      const body = (await (await admin('GET', query)).json()) as { requests: RequestLogEntry[] };
+      return body.requests;
+    },
+    async clearRequests() {
+      await admin('DELETE');
+    },
+    async upload(bucket, key, zip, metadata = {}) {
+      const out = await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: zip,
+          ChecksumSHA256: createHash('sha256').update(zip).digest('base64'),
+          Metadata: metadata,
+        }),
+      );
+      if (!out.VersionId) throw new Error(`upload of ${key} returned no VersionId (is the bucket versioned?)`);
+      return out.VersionId;
+    },
+    async readAlias(accountId, functionName, alias) {
+      const lambda = lambdaOf(accountId);
+      const found = await lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
+      const version = found.FunctionVersion ?? '';
+      const config = await lambda.send(
+        new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }),
+      );
+      return { version, codeSha256: config.CodeSha256 ?? '' };
+    },
+    stop() {
+      s3.destroy();
+      for (const client of lambdaClients.values()) client.destroy();
+      return new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(hard);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+function readAnnouncement(child: ReturnType<typeof spawnTracked>, timeoutMs: number): Promise<WorldAnnouncement> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`world-server ${why}:\n${tail(err)}`));
+    };
+    const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8');
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const newline = out.indexOf('\n');
+      if (newline < 0) return;
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.slice(0, newline)) as WorldAnnouncement);
+      } catch (error) {
+        fail(`printed something other than its announcement: ${String(error)}`);
+      }
+    });
+    child.once('exit', (code, signal) => fail(`exited early (${signal ?? code})`));
+  });
+}
