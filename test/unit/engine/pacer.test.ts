@@ -4,7 +4,12 @@ import { createPacer, createPacerRegistry } from '../../../src/engine/pacer.js';
 /** A virtual clock: sleeping advances time, so the grant times are exact. */
 function virtualTime() {
   let now = 0;
-  return { now: () => now, sleep: async (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('createPacer', () => {
