@@ -55,8 +55,22 @@ export interface StageDeployRequest {
   readonly onTargetDone?: (outcome: TargetOutcome) => void;
 }
 
+/**
+ * The SDK sends a ZipFile as base64 inside a JSON body, so each inline upload briefly holds about
+ * three times the artifact. This budget bounds how many run at once, whatever the concurrency.
+ */
+export const INLINE_UPLOAD_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/** How many inline uploads of this artifact may be in flight together (unbounded for S3 references). */
+export function countUploadSlots(artifact: Pick<PreparedArtifact, 'bytes' | 'sizeBytes'>): number {
+  if (!artifact.bytes) return Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.floor(INLINE_UPLOAD_BUDGET_BYTES / (3 * Math.max(1, artifact.sizeBytes))));
+}
+
 export async function deployToTargets(request: StageDeployRequest, deps: StageDeployDeps): Promise<TargetOutcome[]> {
   const limit = pLimit(request.concurrency);
+  const uploads = pLimit(countUploadSlots(request.artifact));
+  const uploadSlot = <T>(upload: () => Promise<T>): Promise<T> => uploads(upload);
   const outcomes = new Map<Target, Promise<TargetOutcome>>();
   // Start targets round-robin across accounts: each account has its own Lambda rate budget, so
   // spreading the first slots over accounts keeps every budget busy instead of queueing on one.
@@ -64,7 +78,7 @@ export async function deployToTargets(request: StageDeployRequest, deps: StageDe
     outcomes.set(
       target,
       limit(async () => {
-        const outcome = await deployOneTarget(target, request, deps);
+        const outcome = await deployOneTarget(target, request, deps, uploadSlot);
         request.onTargetDone?.(outcome);
         return outcome;
       }),
@@ -96,6 +110,7 @@ async function deployOneTarget(
   target: Target,
   request: StageDeployRequest,
   deps: StageDeployDeps,
+  uploadSlot: <T>(upload: () => Promise<T>) => Promise<T>,
 ): Promise<TargetOutcome> {
   const started = deps.now();
   const { artifact } = request;
@@ -104,7 +119,7 @@ async function deployOneTarget(
   try {
     const code = chooseCodeInput(artifact, target);
     const lambda = await deps.lambdaFor(target, buildSessionName(artifact.app, artifact.build));
-    const targetDeps = { ...deps, lambda };
+    const targetDeps = { ...deps, lambda, uploadSlot };
     if (request.dryRun) {
       const facts: ArtifactFacts = {
         codeSha256: artifact.codeSha256,

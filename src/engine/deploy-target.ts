@@ -49,6 +49,8 @@ export interface TargetArtifact {
 export interface DeployTargetDeps extends RetryDeps {
   readonly lambda: LambdaPort;
   readonly now: () => number;
+  /** Runs one code upload; bounds how many inline (ZipFile) uploads are in memory at once. */
+  readonly uploadSlot?: <T>(upload: () => Promise<T>) => Promise<T>;
 }
 
 export interface AppliedTarget {
@@ -124,13 +126,15 @@ async function applyPlan(
   for (const step of plan.steps) {
     switch (step.kind) {
       case 'update-code': {
-        await call(() =>
-          deps.lambda.updateFunctionCode({
-            functionName: target.functionName,
-            revisionId: step.expectedRevisionId,
-            code: artifact.code,
-          }),
-        );
+        const upload = () =>
+          call(() =>
+            deps.lambda.updateFunctionCode({
+              functionName: target.functionName,
+              revisionId: step.expectedRevisionId,
+              code: artifact.code,
+            }),
+          );
+        await (deps.uploadSlot ? deps.uploadSlot(upload) : upload());
         break;
       }
       case 'wait-for-update': {
