@@ -39,3 +39,16 @@ export function planPrune(input: PruneInput): PrunePlan {
     protected: guarded.map((v) => ({ version: v, why: why.get(v) ?? '' })),
   };
 }
+
+/**
+ * Whether a deployment that published `version` should prune. Versions are numbered from 1 and
+ * never reused, so below `keep` there can be nothing to delete; above it ferry prunes once every
+ * `ceil(keep / 5)` versions rather than after every deployment, so a busy function spends its
+ * 15 requests/s control-plane budget on deployments (listing, then deleting a batch). A function
+ * then holds at most keep + ceil(keep / 5) - 1 versions, plus those aliases protect.
+ */
+export function shouldPrune(version: string, keep: number): boolean {
+  const n = Number(version);
+  if (!Number.isInteger(n) || n <= keep) return false;
+  return n % Math.max(1, Math.ceil(keep / 5)) === 0;
+}

@@ -15,6 +15,7 @@ import {
   type PipelineContext,
   type Trigger,
 } from '../core/ledger-model.js';
+import { shouldPrune } from '../core/prune-plan.js';
 import { decideReleaseOrder } from '../core/release-order.js';
 import { buildSessionName } from '../core/session-name.js';
 import type { Runtime } from '../runtime/create-runtime.js';
@@ -155,9 +156,9 @@ async function pruneDeployed(
   outcomes: readonly TargetOutcome[],
 ): Promise<PruneResult[]> {
   const keep = req.app.keepVersions;
-  // Versions are numbered from 1 and never reused, so a function whose newest version is V holds
-  // at most V: below keepVersions there is nothing to prune and no need to list anything.
-  const deployed = outcomes.filter((o) => o.status === TargetStatus.Deployed && Number(o.version) > keep);
+  const deployed = outcomes.filter(
+    (o) => o.status === TargetStatus.Deployed && o.version !== undefined && shouldPrune(o.version, keep),
+  );
   const limit = pLimit(runtime.config.concurrency);
   const results = await Promise.all(
     deployed.map((o) =>

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AliasState } from '../../../src/core/lambda-model.js';
-import { planPrune } from '../../../src/core/prune-plan.js';
+import { planPrune, shouldPrune } from '../../../src/core/prune-plan.js';
 
 const alias = (name: string, version: string, routing: Record<string, number> = {}): AliasState => ({
   name,
@@ -63,5 +63,31 @@ describe('planPrune', () => {
         },
       ),
     );
+  });
+});
+
+describe('shouldPrune', () => {
+  it('never prunes while the version number cannot exceed keep', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 200 }), (keep, n) => {
+        if (n <= keep) expect(shouldPrune(String(n), keep)).toBe(false);
+      }),
+    );
+  });
+
+  it('prunes exactly once in every run of ceil(keep / 5) consecutive versions past keep', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 0, max: 1000 }), (keep, offset) => {
+        const slack = Math.ceil(keep / 5);
+        const start = keep + 1 + offset;
+        const runs = Array.from({ length: slack }, (_, i) => shouldPrune(String(start + i), keep));
+        expect(runs.filter(Boolean)).toHaveLength(1);
+      }),
+    );
+  });
+
+  it('prunes after every deployment for small keep values', () => {
+    expect([3, 4, 5, 6].map((n) => shouldPrune(String(n), 2))).toEqual([true, true, true, true]);
+    expect(shouldPrune('$LATEST', 2)).toBe(false);
   });
 });
