@@ -10,7 +10,7 @@ import { ALIAS, App, artifactKey, BUCKET, buildId, EXTERNAL_ID, Fn, REGION, SING
 import type { BenchContext } from '../lib/context.js';
 import { createWarmFerry, enterWorldEnv, requireSucceeded, UNPACED, type WarmFerry } from '../lib/ferry-engine.js';
 import { type Row, RowStatus, type SectionResult } from '../lib/report.js';
-import { formatMs, median, medianRatio, round } from '../lib/stats.js';
+import { formatMs, mean, median, medianRatio, round } from '../lib/stats.js';
 import type { WorldProcess } from '../lib/world.js';
 import { computeCodeSha256, makeFunctionZip } from '../lib/zips.js';
 import { countOperations } from './cli-vs-awscli.js';
@@ -88,27 +88,43 @@ export async function benchEngineOverhead(ctx: BenchContext, world: WorldProcess
 
     const ratio = medianRatio(samples.ferry, samples.bare);
     const unpacedRatio = medianRatio(samples.unpaced, samples.bare);
-    // Once a function holds more than keepVersions versions, every deploy also prunes one: two regimes.
+    // Two regimes: a young function (nothing to prune yet), then steady state past keepVersions,
+    // where ferry prunes once every ceil(keepVersions / 5) versions. Pruning rounds cost more, so the
+    // steady state is reported as a ratio of means (the amortized cost), not a median.
     const pruning = requests.ferry.map((r) => (r.ListVersionsByFunction ?? 0) > 0);
-    const regime = (want: boolean) => {
-      const pick = <T>(xs: readonly T[]) => xs.filter((_, i) => pruning[i] === want);
-      const a = pick(samples.ferry);
-      return { rounds: a.length, ratio: medianRatio(a, pick(samples.bare)), ferryMs: median(a) };
+    const firstPrune = pruning.indexOf(true);
+    const steadyFrom = firstPrune < 0 ? samples.ferry.length : firstPrune;
+    const youngFerry = samples.ferry.slice(0, steadyFrom);
+    const young = {
+      rounds: youngFerry.length,
+      ratio: medianRatio(youngFerry, samples.bare.slice(0, steadyFrom)),
+      ferryMs: median(youngFerry),
     };
-    const young = regime(false);
-    const pruned = regime(true);
+    const steadyFerry = samples.ferry.slice(steadyFrom);
+    const steadyBare = samples.bare.slice(steadyFrom);
+    const pruned = {
+      rounds: steadyFerry.length,
+      pruningRounds: pruning.filter(Boolean).length,
+      ratio: steadyFerry.length > 0 ? mean(steadyFerry) / mean(steadyBare) : Number.NaN,
+      ferryMs: steadyFerry.length > 0 ? mean(steadyFerry) : Number.NaN,
+    };
     const rows: Row[] = [];
-    for (const [label, r] of [
-      ['young function (nothing to prune)', young],
-      ['function past keepVersions (prunes one version per deploy)', pruned],
-    ] as const) {
-      if (r.rounds === 0) continue;
+    if (young.rounds > 0) {
       rows.push({
-        measure: `engine (warm) vs bare SDK calls, ${label}`,
-        result: `${round(r.ratio, 2)}× (ferry ${formatMs(r.ferryMs)}, bare ${formatMs(median(samples.bare))})`,
+        measure: 'engine (warm) vs bare SDK calls, young function (nothing to prune)',
+        result: `${round(young.ratio, 2)}× (ferry ${formatMs(young.ferryMs)}, bare ${formatMs(median(samples.bare))})`,
         target: '≤ 1.3×',
-        status: r.ratio <= 1.3 ? RowStatus.Met : RowStatus.Missed,
-        note: `median of ${r.rounds} of ${iterations} interleaved rounds; ferry also fetches and verifies the artifact from S3 and writes lease and ledger`,
+        status: young.ratio <= 1.3 ? RowStatus.Met : RowStatus.Missed,
+        note: `median of ${young.rounds} of ${iterations} interleaved rounds; ferry also fetches and verifies the artifact from S3 and writes lease and ledger`,
+      });
+    }
+    if (pruned.rounds > 0) {
+      rows.push({
+        measure: 'engine (warm) vs bare SDK calls, function past keepVersions (amortized, with pruning)',
+        result: `${round(pruned.ratio, 2)}× (ferry ${formatMs(pruned.ferryMs)} mean, bare ${formatMs(mean(steadyBare))} mean)`,
+        target: '≤ 1.3×',
+        status: pruned.ratio <= 1.3 ? RowStatus.Met : RowStatus.Missed,
+        note: `ratio of means over ${pruned.rounds} interleaved rounds, ${pruned.pruningRounds} of which pruned (once every ceil(keepVersions / 5) versions)`,
       });
     }
     rows.push({

@@ -57,9 +57,10 @@ export function createPacerRegistry(
     if (!pacers) {
       pacers = {
         reads: createPacer(limits.readsPerSecond, Math.max(1, Math.floor(limits.readsPerSecond / 10)), deps),
-        // A few calls may go back to back (GetAlias → UpdateFunctionCode, PublishVersion → UpdateAlias);
-        // the sustained rate stays under the quota (burst + rate·t ≤ 15 + 15·t for a 15/s bucket).
-        control: createPacer(limits.controlPerSecond, Math.max(1, Math.floor(limits.controlPerSecond / 3)), deps),
+        // One deployment's calls (GetAlias, UpdateFunctionCode, PublishVersion, UpdateAlias, and a prune's
+        // lists and deletes) may go back to back; the sustained rate stays under the quota
+        // (burst + rate·t ≤ 15 + 15·t for a 15/s bucket), and half the budget is left to other callers.
+        control: createPacer(limits.controlPerSecond, Math.max(1, Math.floor(limits.controlPerSecond / 2)), deps),
       };
       registry.set(key, pacers);
     }
