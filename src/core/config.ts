@@ -96,8 +96,8 @@ const rawConfigSchema = z.strictObject({
   concurrency: z._default(int(1, 100), 16),
   /** STS session duration; AWS bounds AssumeRole to 900..43200 seconds. */
   sessionDurationSeconds: z._default(int(900, 43_200), 900),
-  /** A lease older than this is considered abandoned by a crashed run. */
-  leaseSeconds: z._default(int(30, 3600), 900),
+  /** A lease not renewed for this long is considered abandoned by a crashed run (holders renew it as they work). */
+  leaseSeconds: z._default(int(30, 3600), 120),
   limits: z._default(limitsSchema, DEFAULT_LIMITS),
   stages: z.array(stageSchema).check(z.minLength(1)),
   apps: z.record(z.string(), appSchema),
@@ -174,13 +174,17 @@ function buildConfig(raw: RawConfig, source: string): FerryConfig {
   const problems: string[] = [];
   const stages = resolveStages(raw.stages, problems);
   const stageNames = new Set(stages.map((s) => s.name));
-  const apps: Record<string, AppConfig> = {};
+  /** Every function ferry deploys, with the app and stage that owns it (across all apps). */
+  const owners = new Map<string, string>();
+  // Null-prototype records: a name such as "constructor" from an object key or a pipeline
+  // parameter must find nothing, not Object.prototype's members.
+  const apps: Record<string, AppConfig> = Object.create(null);
   for (const [appName, app] of Object.entries(raw.apps)) {
     if (!APP_NAME.test(appName)) {
       problems.push(`apps.${appName}: app names are lower-case letters, digits, '.', '_' and '-', at most 63`);
       continue;
     }
-    const targets: Record<string, Target[]> = {};
+    const targets: Record<string, Target[]> = Object.create(null);
     for (const [stageName, list] of Object.entries(app.targets)) {
       if (!stageNames.has(stageName)) {
         problems.push(
@@ -192,7 +196,7 @@ function buildConfig(raw: RawConfig, source: string): FerryConfig {
         resolveTarget(raw, t, stageName, `apps.${appName}.targets.${stageName}[${i}]`, problems),
       );
     }
-    checkDuplicateTargets(appName, targets, problems);
+    checkDuplicateTargets(appName, targets, owners, problems);
     app.promotions.forEach((rule, i) => {
       checkPromotion(rule, stages, `apps.${appName}.promotions[${i}]`, problems);
     });
@@ -267,18 +271,22 @@ function resolveTarget(
   };
 }
 
-function checkDuplicateTargets(app: string, targets: Record<string, Target[]>, problems: string[]): void {
-  const owner = new Map<string, string>();
+function checkDuplicateTargets(
+  app: string,
+  targets: Record<string, Target[]>,
+  owners: Map<string, string>,
+  problems: string[],
+): void {
   for (const [stage, list] of Object.entries(targets)) {
     for (const target of list) {
       const key = `${target.accountId}/${target.region}/${target.functionName}`;
-      const previous = owner.get(key);
+      const previous = owners.get(key);
       if (previous !== undefined) {
         problems.push(
-          `apps.${app}.targets.${stage}: function ${key} is already a target of stage ${previous}; a function belongs to one stage`,
+          `apps.${app}.targets.${stage}: function ${key} is already a target of ${previous}; a function belongs to one app and one stage, or their deployments would interleave`,
         );
       }
-      owner.set(key, stage);
+      owners.set(key, `app ${app}, stage ${stage}`);
     }
   }
 }

@@ -45,10 +45,8 @@ function grantsFor(action: string): string[] {
 const LAMBDA_ACTIONS = [
   'lambda:CreateAlias',
   'lambda:DeleteFunction',
-  'lambda:GetAccountSettings',
   'lambda:GetAlias',
   'lambda:GetFunction',
-  'lambda:GetFunctionConfiguration',
   'lambda:ListAliases',
   'lambda:ListVersionsByFunction',
   'lambda:PublishVersion',
@@ -94,9 +92,7 @@ describe('the deploy role’s permissions', () => {
     const functions = ['orders-api', 'billing_worker'];
     const unqualified = functions.map((f) => `arn:aws:lambda:*:*:function:${f}`);
     const qualified = functions.map((f) => `arn:aws:lambda:*:*:function:${f}:*`);
-    for (const action of LAMBDA_ACTIONS.filter(
-      (a) => !['lambda:DeleteFunction', 'lambda:GetAccountSettings'].includes(a),
-    )) {
+    for (const action of LAMBDA_ACTIONS.filter((a) => a !== 'lambda:DeleteFunction')) {
       expect(grantsFor(action).sort(), action).toEqual([...unqualified, ...qualified].sort());
     }
   });
@@ -108,9 +104,9 @@ describe('the deploy role’s permissions', () => {
     ]);
   });
 
-  it('uses "*" only where AWS has no resource type (account settings, metric data) or for read-only alarm states', () => {
+  it('uses "*" only where AWS has no resource type (metric data) or for read-only alarm states', () => {
     const star = permissions.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action));
-    expect(star.sort()).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData', 'lambda:GetAccountSettings']);
+    expect(star.sort()).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData']);
   });
 
   it('reads artifacts only under the artifact prefix of ferry’s bucket', () => {

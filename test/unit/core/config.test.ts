@@ -118,7 +118,7 @@ describe('parseConfig', () => {
       alias: 'x',
       region: 'eu-west-1',
     };
-    expect(problemsOf(raw)).toMatch(/already a target of stage dev/);
+    expect(problemsOf(raw)).toMatch(/already a target of app orders-api, stage dev/);
   });
 
   it('lists every deploy role ARN once, for the IAM policy', () => {
@@ -127,5 +127,20 @@ describe('parseConfig', () => {
       'arn:aws:iam::333333333333:role/ferry-deploy',
       'arn:aws:iam::444444444444:role/custom-deployer',
     ]);
+  });
+});
+
+describe('parseConfig across apps', () => {
+  it('rejects one function claimed by two apps', () => {
+    const raw = valid() as Record<string, unknown> & { apps: Record<string, unknown> };
+    raw.apps['orders-worker'] = { targets: { dev: [{ account: '222222222222', function: 'orders-api' }] } };
+    expect(() => parseConfig(raw)).toThrowError(/already a target of app orders-api, stage dev/);
+  });
+
+  it('finds nothing for names that are Object.prototype members', () => {
+    const config = parseConfig(valid());
+    expect(config.apps.constructor).toBeUndefined();
+    expect(config.apps.toString).toBeUndefined();
+    expect(config.apps['orders-api']?.targets.constructor).toBeUndefined();
   });
 });
