@@ -3,9 +3,11 @@
  * operator builds it in AWS: a tooling account holding the artifact bucket and ferry's execution
  * role, and in every target account a deploy role as templates/target-account-role.yml creates it
  * (trusting only ferry's role, requiring the ExternalId, allowed only the Lambda calls ferry
- * makes on its functions) plus the functions themselves. Used by `npm run demo` and the
+ * makes on its functions) plus the functions themselves. The deploy roles come from the real
+ * template, evaluated for each account. Used by `npm run demo` and the
  * integration tests.
  */
+import { readFileSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
@@ -13,6 +15,7 @@ import { type FerryConfig, parseConfig, type Target } from '../core/config.js';
 import type { DeployLog } from '../engine/deploy-build.js';
 import { createArtifactUploadedHandler } from '../handlers/artifact-uploaded.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime/create-runtime.js';
+import { evaluate, parseTemplate } from './cloudformation.js';
 import type { LambdaSettings } from './contracts.js';
 import { makeFunctionZip } from './function-zip.js';
 import { type Sandbox, type SandboxCredentials, startSandbox } from './index.js';
@@ -93,12 +96,17 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
   for (const target of targets) {
     if (!roots.has(target.accountId)) roots.set(target.accountId, sandbox.createAccount(target.accountId).credentials);
     if (!seededRoles.has(target.roleArn)) {
-      const functions = targets.filter((t) => t.roleArn === target.roleArn);
+      const role = deployRoleFromTemplate({
+        ferryRoleArn,
+        functions: targets.filter((t) => t.roleArn === target.roleArn),
+        artifactBucket: config.artifactBucket,
+        artifactPrefix: config.artifactPrefix,
+      });
       sandbox.createRole({
         accountId: target.accountId,
         roleName: target.roleArn.split('/').at(-1) ?? 'ferry-deploy',
-        trustPolicy: options.deployRoleTrust?.(target) ?? deployRoleTrust(ferryRoleArn, target.externalId),
-        policies: [deployRolePolicy(functions, bucketArn, config.artifactPrefix)],
+        trustPolicy: options.deployRoleTrust?.(target) ?? role.trustPolicy,
+        policies: role.policies,
         maxSessionDuration: 3600,
       });
       seededRoles.add(target.roleArn);
@@ -214,45 +222,45 @@ function allow(principal: Record<string, string>, action: string, condition?: Re
   } as PolicyDocument;
 }
 
-/** As templates/target-account-role.yml: only ferry's role, only with the ExternalId. */
-function deployRoleTrust(ferryRoleArn: string, externalId: string | undefined): PolicyDocument {
-  return allow(
-    { AWS: ferryRoleArn },
-    'sts:AssumeRole',
-    externalId ? { StringEquals: { 'sts:ExternalId': externalId } } : undefined,
-  );
-}
+const DEPLOY_ROLE_TEMPLATE = new URL('../../templates/target-account-role.yml', import.meta.url);
 
-/** As templates/target-account-role.yml: the Lambda calls ferry makes, on its functions only. */
-function deployRolePolicy(functions: readonly Target[], bucketArn: string, prefix: string): PolicyDocument {
-  const arns = functions.flatMap((t) => {
-    const base = `arn:aws:lambda:${t.region}:${t.accountId}:function:${t.functionName}`;
-    return [base, `${base}:*`];
-  });
-  const versionArns = functions.map((t) => `arn:aws:lambda:${t.region}:${t.accountId}:function:${t.functionName}:*`);
+/**
+ * The deploy role exactly as templates/target-account-role.yml creates it in a target account,
+ * for that account's functions: so a least-privilege mistake in the template shows up here as
+ * AccessDenied, as it would in AWS.
+ */
+function deployRoleFromTemplate(input: {
+  ferryRoleArn: string;
+  functions: readonly Target[];
+  artifactBucket: string;
+  artifactPrefix: string;
+}): { trustPolicy: PolicyDocument; policies: PolicyDocument[] } {
+  const [first] = input.functions;
+  if (!first) throw new Error('a deploy role needs at least one function');
+  if (!first.externalId) {
+    throw new Error(`target ${first.id} has no externalId: templates/target-account-role.yml requires one`);
+  }
+  const template = parseTemplate(readFileSync(DEPLOY_ROLE_TEMPLATE, 'utf8')) as {
+    Resources: { DeployRole: unknown };
+  };
+  const role = evaluate(template.Resources.DeployRole, {
+    parameters: {
+      FerryRoleArn: input.ferryRoleArn,
+      ExternalId: first.externalId,
+      FunctionNames: [...new Set(input.functions.map((t) => t.functionName))].join(','),
+      ArtifactBucketName: input.artifactBucket,
+      ArtifactPrefix: input.artifactPrefix,
+      RoleName: first.roleArn.split('/').at(-1) ?? 'ferry-deploy',
+    },
+    accountId: first.accountId,
+    region: first.region,
+  }) as unknown as {
+    Properties: { AssumeRolePolicyDocument: PolicyDocument; Policies: { PolicyDocument: PolicyDocument }[] };
+  };
   return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Action: [
-          'lambda:GetFunction',
-          'lambda:GetFunctionConfiguration',
-          'lambda:UpdateFunctionCode',
-          'lambda:PublishVersion',
-          'lambda:ListVersionsByFunction',
-          'lambda:GetAlias',
-          'lambda:CreateAlias',
-          'lambda:UpdateAlias',
-          'lambda:ListAliases',
-        ],
-        Resource: arns,
-      },
-      { Effect: 'Allow', Action: 'lambda:DeleteFunction', Resource: versionArns },
-      { Effect: 'Allow', Action: 'lambda:GetAccountSettings', Resource: '*' },
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `${bucketArn}/${prefix}*` },
-    ],
-  } as PolicyDocument;
+    trustPolicy: role.Properties.AssumeRolePolicyDocument,
+    policies: role.Properties.Policies.map((p) => p.PolicyDocument),
+  };
 }
 
 /** As serverless.yml: assume the configured deploy roles; read and write ferry's own bucket. */

@@ -258,10 +258,8 @@ describe('the execution role', () => {
         `s3:PutObject ${bucketArn}/${config.artifactPrefix}*`,
         `s3:GetObject ${bucketArn}/ledger/*`,
         `s3:PutObject ${bucketArn}/ledger/*`,
-        `s3:DeleteObject ${bucketArn}/ledger/*`,
         `s3:GetObject ${bucketArn}/leases/*`,
         `s3:PutObject ${bucketArn}/leases/*`,
-        `s3:DeleteObject ${bucketArn}/leases/*`,
         `s3:ListBucket ${bucketArn}`,
       ].sort(),
     );
@@ -291,7 +289,6 @@ describe('the execution role', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'logs:TagResource',
-        's3:DeleteObject',
         's3:GetObject',
         's3:GetObjectVersion',
         's3:ListBucket',

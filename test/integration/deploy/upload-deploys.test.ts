@@ -26,6 +26,15 @@ async function start(options: Partial<Parameters<typeof startFerryWorld>[0]> = {
   return { world, log };
 }
 
+/** Polls a condition (bounded), for state another task reaches: no fixed sleeps. */
+async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function liveVersion(w: FerryWorld, account: string, fn = 'orders-api') {
   const snapshot = w.sandbox.lambda.describeFunction(account, REGION, fn);
   const alias = snapshot?.aliases.find((a) => a.name === 'live');
@@ -65,18 +74,35 @@ describe('upload → deploy through the real SDK clients against the sandbox', (
   });
 
   it('waits for an update that someone else has in progress, then deploys', async () => {
-    const { world, log } = await start({ lambda: { updateDelayMs: 300 } });
+    // The other tool's update stays InProgress until the test moves the sandbox clock (by less than
+    // the credentials' lifetime, which the sandbox clock governs too).
+    const { world, log } = await start({ lambda: { updateDelayMs: 300_000 } });
     const target = world.targets[0] as Target;
-    // Another tool (the account's own root) starts an update just before ferry arrives.
     const other = await makeFunctionZip('someone-else');
     const lambda = new LambdaClient(world.sandbox.clientConfig(world.rootCredentials(target.accountId), REGION));
     await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: target.functionName, ZipFile: other }));
 
     const zip = await makeFunctionZip('build-3');
     await world.upload('orders-api', '3', zip);
+    // ferry has read the function (InProgress) and polled it at least once, and changed nothing.
+    const reads = () =>
+      world.sandbox.countRequests({ service: 'lambda', operation: 'GetFunction', accountId: target.accountId });
+    await waitUntil(() => reads() >= 2);
+    expect(liveVersion(world, target.accountId).snapshot?.latest).toMatchObject({
+      codeSha256: sha(other),
+      lastUpdateStatus: 'InProgress',
+    });
+    expect(
+      world.sandbox.countRequests({ service: 'lambda', operation: 'UpdateFunctionCode', accountId: target.accountId }),
+    ).toBe(1);
+
+    // The other update settles; ferry's own updates settle quickly from here on.
+    world.sandbox.lambdaSettings.updateDelayMs = 20;
+    world.sandbox.clock.advance(300_000);
     await world.sandbox.drainEvents();
 
     expect(liveVersion(world, target.accountId).snapshot?.latest.codeSha256).toBe(sha(zip));
+    expect(liveVersion(world, target.accountId).version?.codeSha256).toBe(sha(zip));
     expect(log.lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
