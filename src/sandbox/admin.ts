@@ -1,15 +1,19 @@
 /**
  * Loopback-only admin routes under /_sandbox/, for clients in other processes (benchmarks, the
- * CLI's users): read the request log, add and clear faults. Not part of any AWS API.
+ * CLI's users): read the request log, add and clear faults, mint role credentials (the seeding
+ * path, since AssumeRole refuses root keys). Not part of any AWS API.
  */
+import type { SandboxCredentials } from './accounts.js';
 import type { FaultRegistry, FaultRule } from './faults.js';
 import type { RequestFilter, RequestLog } from './request-log.js';
+import type { IssueRoleCredentialsInput } from './sts/role-session.js';
 
 export const ADMIN_PREFIX = '/_sandbox/';
 
 export interface AdminDeps {
   readonly log: RequestLog;
   readonly faults: FaultRegistry;
+  readonly issueRoleCredentials: (input: IssueRoleCredentialsInput) => SandboxCredentials;
 }
 
 export interface AdminAnswer {
@@ -36,6 +40,8 @@ export function handleAdminRequest(deps: AdminDeps, method: string, url: URL, bo
     case 'DELETE /faults':
       deps.faults.clear();
       return { status: 204, body: undefined };
+    case 'POST /role-credentials':
+      return issueRoleCredentials(deps, body);
     default:
       return { status: 404, body: { message: `no admin route ${route}` } };
   }
@@ -60,6 +66,24 @@ function addFault(deps: AdminDeps, body: Buffer): AdminAnswer {
     }
     deps.faults.add(rule);
     return { status: 201, body: { faults: deps.faults.list() } };
+  } catch (error) {
+    return { status: 400, body: { message: error instanceof Error ? error.message : String(error) } };
+  }
+}
+
+/** `{ roleArn, sessionName, durationSeconds? }` → `{ accessKeyId, secretAccessKey, sessionToken, expiration }`. */
+function issueRoleCredentials(deps: AdminDeps, body: Buffer): AdminAnswer {
+  try {
+    const input = JSON.parse(body.toString('utf8')) as IssueRoleCredentialsInput;
+    if (typeof input.roleArn !== 'string' || typeof input.sessionName !== 'string') {
+      return { status: 400, body: { message: 'role credentials need roleArn and sessionName' } };
+    }
+    const credentials = deps.issueRoleCredentials({
+      roleArn: input.roleArn,
+      sessionName: input.sessionName,
+      ...(input.durationSeconds !== undefined ? { durationSeconds: Number(input.durationSeconds) } : {}),
+    });
+    return { status: 200, body: { ...credentials, expiration: credentials.expiration?.toISOString() } };
   } catch (error) {
     return { status: 400, body: { message: error instanceof Error ? error.message : String(error) } };
   }

@@ -16,6 +16,21 @@ export interface FaultRule {
   times?: number;
 }
 
+/**
+ * The messages AWS writes for error codes a fault may inject without a message of its own, keyed
+ * `<service>:<code>`; other codes use the code itself.
+ */
+const DEFAULT_MESSAGES: Readonly<Record<string, string>> = {
+  // S3 API Reference, "Error responses": 409 Conflict for a concurrent conditional write.
+  's3:ConditionalRequestConflict':
+    'A conflicting conditional operation is currently in progress against this resource. Please try again.',
+};
+
+/** The message an injected error carries: its own, AWS's usual one for the code, or the code. */
+export function describeFaultError(service: string, error: NonNullable<FaultRule['error']>): string {
+  return error.message ?? DEFAULT_MESSAGES[`${service}:${error.code}`] ?? error.code;
+}
+
 interface ActiveFault {
   readonly id: number;
   readonly rule: FaultRule;

@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
 import { type FerryConfig, parseConfig, type Target } from '../core/config.js';
 import type { DeployLog } from '../engine/deploy-build.js';
@@ -79,7 +78,8 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
   sandbox.createRole({
     accountId: TOOLING_ACCOUNT_ID,
     roleName: FERRY_ROLE_NAME,
-    trustPolicy: allow({ AWS: `arn:aws:iam::${TOOLING_ACCOUNT_ID}:root` }, 'sts:AssumeRole'),
+    // As serverless.yml: only the Lambda service assumes it (the sandbox issues its credentials directly).
+    trustPolicy: allow({ Service: 'lambda.amazonaws.com' }, 'sts:AssumeRole'),
     policies: [ferryExecutionPolicy(deployRoleArns, bucketArn, config.artifactPrefix)],
   });
   sandbox.createBucket({
@@ -124,20 +124,14 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     }
   }
 
-  // ferry runs as its execution role, as the Lambda would: temporary credentials from STS.
-  const sts = new STSClient(sandbox.clientConfig(tooling.credentials, config.region));
-  const assumed = await sts.send(
-    new AssumeRoleCommand({ RoleArn: ferryRoleArn, RoleSessionName: 'ferry-lambda', DurationSeconds: 3600 }),
-  );
-  const c = assumed.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
-    throw new Error('sandbox AssumeRole returned no credentials');
+  // ferry runs as its execution role, with the temporary credentials Lambda hands a function.
+  const c = sandbox.issueRoleCredentials({ roleArn: ferryRoleArn, sessionName: 'ferry-lambda', durationSeconds: 3600 });
   const env = {
     AWS_ENDPOINT_URL: sandbox.endpoint,
     AWS_REGION: config.region,
-    AWS_ACCESS_KEY_ID: c.AccessKeyId,
-    AWS_SECRET_ACCESS_KEY: c.SecretAccessKey,
-    AWS_SESSION_TOKEN: c.SessionToken,
+    AWS_ACCESS_KEY_ID: c.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+    AWS_SESSION_TOKEN: c.sessionToken ?? '',
     FERRY_S3_FORCE_PATH_STYLE: 'true',
     FERRY_CONFIG: JSON.stringify(options.config),
   };

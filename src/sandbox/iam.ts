@@ -79,11 +79,16 @@ export class IamStore {
     request: PolicyRequest,
   ): Decision {
     if (identityPolicies) return evaluateIdentityPolicies(identityPolicies, request);
-    if (caller.arn === `arn:aws:iam::${caller.accountId}:root`) return Decision.Allow;
+    if (isRootCaller(caller)) return Decision.Allow;
     const role = caller.roleArn ? this.roles.get(caller.roleArn) : undefined;
     if (!role) return Decision.NoMatch;
     return evaluateIdentityPolicies(role.policies, request);
   }
+}
+
+/** The account's root user (`arn:aws:iam::<acct>:root`), as opposed to an IAM user or a role session. */
+export function isRootCaller(caller: Pick<Caller, 'accountId' | 'arn'>): boolean {
+  return caller.arn === `arn:aws:iam::${caller.accountId}:root`;
 }
 
 /** Global condition keys the sandbox knows. Every request counts as TLS: the SDK would use HTTPS against AWS. */

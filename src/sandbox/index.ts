@@ -27,6 +27,7 @@ import type { S3Context } from './s3/s3-context.js';
 import { createS3ObjectReader, createS3Service } from './s3/s3-service.js';
 import { isValidBucketName, S3Store, VersioningStatus } from './s3/s3-store.js';
 import { startServer } from './server.js';
+import { type IssueRoleCredentialsInput, issueRoleCredentials } from './sts/role-session.js';
 import { createStsService } from './sts/sts-service.js';
 
 export type { AccountKeys, CreatedAccount, SandboxCredentials } from './accounts.js';
@@ -36,6 +37,7 @@ export type { PolicyDocument } from './policy.js';
 export type { RequestFilter, RequestLogEntry } from './request-log.js';
 export type { DeadLetter, DeliveryRecord, EventFaults, ObjectCreatedFilter, S3EventHandler } from './s3/event-bus.js';
 export type { S3Event, S3EventRecord } from './s3/event-record.js';
+export type { IssueRoleCredentialsInput } from './sts/role-session.js';
 
 export interface SandboxOptions {
   /** Default 0: a free port. */
@@ -80,11 +82,21 @@ export interface Sandbox {
   };
   readonly events: {
     setFaults(faults: Partial<EventFaults>): void;
+    /** Starts delivering events held by the `hold` fault (or an incomplete reorder batch); drainEvents() also does. */
+    release(): void;
     deadLetters(): readonly DeadLetter[];
     deliveries(): readonly DeliveryRecord[];
   };
   createAccount(accountId?: string, keys?: AccountKeys): CreatedAccount;
   createRole(input: CreateRoleInput): { accountId: string; roleName: string; roleArn: string };
+  /**
+   * Temporary credentials for a session of `roleArn`, minted directly as an AWS service does for
+   * the role it runs as (a Lambda function's execution role): no AssumeRole call, no trust policy.
+   * They act as `arn:aws:sts::<acct>:assumed-role/<role>/<sessionName>` and expire after
+   * `durationSeconds` (default 3600, at most the role's MaxSessionDuration) of sandbox time.
+   * AssumeRole itself refuses root credentials, as AWS does.
+   */
+  issueRoleCredentials(input: IssueRoleCredentialsInput): SandboxCredentials;
   createBucket(input: CreateBucketInput): void;
   putBucketPolicy(bucket: string, policy: PolicyDocument | string): void;
   /** Delivers ObjectCreated events for keys under `prefix` ending in `suffix`; returns an unsubscribe. */
@@ -132,8 +144,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       createCodePipelineService({ jobs, authorizer }),
     ].map((service) => [service.signingName, service]),
   );
+  const mintRoleCredentials = (input: IssueRoleCredentialsInput) =>
+    issueRoleCredentials({ accounts, iam, clock }, input);
   const server = await startServer(
-    { services, accounts, clock, faults, log },
+    { services, accounts, clock, faults, log, issueRoleCredentials: mintRoleCredentials },
     options.port ?? 0,
     options.host ?? '127.0.0.1',
   );
@@ -152,6 +166,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     events: {
       setFaults: (settings) => events.setFaults(settings),
+      release: () => events.release(),
       deadLetters: () => events.deadLetters(),
       deliveries: () => events.deliveries(),
     },
@@ -160,6 +175,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const role = iam.createRole(input);
       return { accountId: role.accountId, roleName: role.roleName, roleArn: role.roleArn };
     },
+    issueRoleCredentials: mintRoleCredentials,
     createBucket: (input) => createBucketDirectly(s3, accounts, { ...input, region: input.region ?? defaultRegion }),
     putBucketPolicy(bucket, policy) {
       const found = s3.store.findBucket(bucket);

@@ -20,7 +20,7 @@ import {
   type SandboxResponse,
   type SandboxService,
 } from './contracts.js';
-import type { FaultRegistry } from './faults.js';
+import { describeFaultError, type FaultRegistry } from './faults.js';
 import { generateRequestId } from './ids.js';
 import type { RequestLog } from './request-log.js';
 import { type ParsedAuthorization, parseAuthorization, verifySignature } from './sigv4.js';
@@ -120,7 +120,9 @@ async function serveRequest(deps: ServerDeps, req: IncomingMessage, res: ServerR
       res.socket?.destroy();
       return;
     }
-    if (fault?.error) throw new AwsError(fault.error.code, fault.error.status, fault.error.message ?? fault.error.code);
+    if (fault?.error) {
+      throw new AwsError(fault.error.code, fault.error.status, describeFaultError(serviceName, fault.error));
+    }
     response = await service.handle(request, operation);
   } catch (error) {
     const awsError =

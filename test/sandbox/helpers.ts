@@ -29,7 +29,21 @@ export function toCredentials(output: AssumeRoleCommandOutput): SandboxCredentia
   return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
 }
 
-/** Assumes `roleArn` with `credentials` through the real STS client. */
+/**
+ * A role session in `accountId` whose role may call sts:AssumeRole: the first hop, minted with the
+ * seeding API, because AssumeRole refuses root credentials as AWS does.
+ */
+export function createAssumerSession(sandbox: Sandbox, accountId: string, roleName = 'assumer'): SandboxCredentials {
+  const { roleArn } = sandbox.createRole({
+    accountId,
+    roleName,
+    trustPolicy: trustAccount(accountId),
+    policies: [allow('sts:AssumeRole')],
+  });
+  return sandbox.issueRoleCredentials({ roleArn, sessionName: roleName });
+}
+
+/** Assumes `roleArn` with `credentials` (an IAM role session, never root) through the real STS client. */
 export async function assumeRole(
   sandbox: Sandbox,
   credentials: SandboxCredentials,

@@ -27,9 +27,13 @@ const REGION = 'eu-west-1';
 const TOOLING = '100000000001';
 const TARGET = '200000000002';
 const EXTERNAL_ID = 'ferry-test';
+/** Ten minutes: far beyond a test's wall-clock run, well within the credentials' hour. */
+const UPDATE_DELAY_MS = 600_000;
 
 let sandbox: Sandbox;
 let tooling: SandboxCredentials;
+/** The tooling account's CI role session, which assumes deploy roles (AssumeRole refuses root keys). */
+let ci: SandboxCredentials;
 let roleArn: string;
 let zipA: Buffer;
 let zipB: Buffer;
@@ -71,7 +75,7 @@ function createDeployRole(lambdaActions: string[]): string {
 }
 
 async function assumeDeployRole(arn: string): Promise<SandboxCredentials> {
-  const sts = track(new STSClient({ ...sandbox.clientConfig(tooling, REGION), maxAttempts: 1 }));
+  const sts = track(new STSClient({ ...sandbox.clientConfig(ci, REGION), maxAttempts: 1 }));
   const assumed = await sts.send(
     new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: 'ferry-test', ExternalId: EXTERNAL_ID }),
   );
@@ -124,8 +128,21 @@ async function settle(lambda: LambdaClient): Promise<void> {
 }
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ lambda: { updateDelayMs: 500, rateLimits: false, executeHandlers: false } });
+  // Real time never covers UPDATE_DELAY_MS within a test: only settle() (the sandbox clock) ends an update.
+  sandbox = await startSandbox({
+    lambda: { updateDelayMs: UPDATE_DELAY_MS, rateLimits: false, executeHandlers: false },
+  });
   tooling = sandbox.createAccount(TOOLING).credentials;
+  const ciRole = sandbox.createRole({
+    accountId: TOOLING,
+    roleName: 'ci',
+    trustPolicy: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TOOLING}:root` }, Action: 'sts:AssumeRole' }],
+    },
+    policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }],
+  });
+  ci = sandbox.issueRoleCredentials({ roleArn: ciRole.roleArn, sessionName: 'ci', durationSeconds: 3600 });
   sandbox.createAccount(TARGET);
   zipA = await handlerZip('A');
   zipB = await handlerZip('B');

@@ -89,10 +89,40 @@ describe('sandbox S3 event notifications', () => {
     expect(new Set(received.map((e) => e.Records[0]?.s3.object.sequencer)).size).toBe(1);
   });
 
-  it('delays deliveries without the test sleeping', async () => {
+  it('holds deliveries until drainEvents releases them', async () => {
+    // S3 delivers notifications asynchronously, after the write has been answered.
+    sandbox.events.setFaults({ hold: true });
+    await put('artifacts/app/1.zip');
+    await put('artifacts/app/2.zip');
+    expect(received).toHaveLength(0);
+    expect(sandbox.events.deliveries()).toHaveLength(0);
+    await sandbox.drainEvents();
+    expect(received.map((e) => e.Records[0]?.s3.object.key)).toEqual(['artifacts/app/1.zip', 'artifacts/app/2.zip']);
+  });
+
+  it('releases held deliveries on request, and delivers as usual once the hold is lifted', async () => {
+    sandbox.events.setFaults({ hold: true });
+    let arrived!: (key: string) => void;
+    const delivered = new Promise<string>((resolve) => {
+      arrived = resolve;
+    });
+    sandbox.subscribeToObjectCreated('ferry-artifacts', { prefix: 'release/' }, (event) =>
+      arrived(event.Records[0]?.s3.object.key ?? ''),
+    );
+    await put('release/1.zip');
+    expect(sandbox.events.deliveries()).toHaveLength(0);
+    sandbox.events.release();
+    await expect(delivered).resolves.toBe('release/1.zip');
+
+    sandbox.events.setFaults({ hold: false });
+    await put('artifacts/app/2.zip');
+    await sandbox.drainEvents();
+    expect(received).toHaveLength(1);
+  });
+
+  it('waits for delayed deliveries in drainEvents without the test sleeping', async () => {
     sandbox.events.setFaults({ delayMs: 50 });
     await put('artifacts/app/1.zip');
-    expect(received).toHaveLength(0);
     await sandbox.drainEvents();
     expect(received).toHaveLength(1);
   });

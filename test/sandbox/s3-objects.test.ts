@@ -125,6 +125,38 @@ describe('sandbox S3 objects', () => {
     expect(await current.Body?.transformToString()).toBe('{"b":2}');
   });
 
+  it('renders an injected 409 ConditionalRequestConflict as S3 does', async () => {
+    // S3 API Reference, PutObject If-Match / If-None-Match: "If a conflicting operation occurs during
+    // the upload S3 returns a 409 ConditionalRequestConflict response."
+    const created = await s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'ledger.json', Body: '{}' }));
+    sandbox.faults.add({
+      service: 's3',
+      operation: 'PutObject',
+      error: { code: 'ConditionalRequestConflict', status: 409 },
+      times: 1,
+    });
+    const conflict = await catchError(
+      s3.send(
+        new PutObjectCommand({ Bucket: 'artifacts', Key: 'ledger.json', Body: '{"a":1}', IfMatch: created.ETag }),
+      ),
+    );
+    expect(conflict).toBeInstanceOf(S3ServiceException);
+    expect(conflict.name).toBe('ConditionalRequestConflict');
+    expect(conflict.$metadata?.httpStatusCode).toBe(409);
+    expect(conflict.message).toMatch(/conflicting conditional operation/);
+    expect((conflict as S3ServiceException).$response?.headers['content-type']).toBe('application/xml');
+    expect(sandbox.requests({ service: 's3', operation: 'PutObject' }).at(-1)).toMatchObject({
+      status: 409,
+      errorCode: 'ConditionalRequestConflict',
+    });
+    // The conflict wrote nothing; retrying after it succeeds (the fault was for one request).
+    await expect(
+      s3.send(
+        new PutObjectCommand({ Bucket: 'artifacts', Key: 'ledger.json', Body: '{"a":1}', IfMatch: created.ETag }),
+      ),
+    ).resolves.toMatchObject({ ETag: expect.any(String) });
+  });
+
   it('hides a deleted object behind a delete marker in a versioned bucket', async () => {
     // Amazon S3 User Guide, "Working with delete markers": a simple DELETE adds a marker; GET then answers 404.
     const put = await s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'gone', Body: 'data' }));

@@ -3,7 +3,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CreatedAccount, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
 import { buildSourceZip } from '../../src/sandbox/seed.js';
-import { allow, assumeRole, catchError, NO_RETRY, trustAccount } from './helpers.js';
+import { allow, assumeRole, catchError, createAssumerSession, NO_RETRY, trustAccount } from './helpers.js';
 
 describe('sandbox wiring: Lambda reads S3 code as the caller', () => {
   let sandbox: Sandbox;
@@ -42,7 +42,8 @@ describe('sandbox wiring: Lambda reads S3 code as the caller', () => {
   afterEach(() => sandbox.stop());
 
   const update = async () => {
-    const credentials = await assumeRole(sandbox, tooling.credentials, { roleArn });
+    const ci = createAssumerSession(sandbox, tooling.accountId, 'ci');
+    const credentials = await assumeRole(sandbox, ci, { roleArn });
     const lambda = new LambdaClient({ ...sandbox.clientConfig(credentials), ...NO_RETRY });
     return lambda.send(
       new UpdateFunctionCodeCommand({

@@ -1,8 +1,8 @@
 /**
  * Delivery of S3 events to subscribers, asynchronously and at least once, like S3 invoking a
  * Lambda function asynchronously: a handler that throws is retried up to two more times, then the
- * event becomes a dead letter. Faults duplicate, delay or reorder deliveries; `drain()` resolves
- * once nothing is pending, so tests never sleep.
+ * event becomes a dead letter. Faults duplicate, delay, hold or reorder deliveries; `drain()`
+ * releases whatever is held and resolves once nothing is pending, so tests never sleep.
  */
 import type { S3Event } from './event-record.js';
 
@@ -22,6 +22,11 @@ export interface EventFaults {
   delayMs: number;
   /** Hold deliveries until this many are waiting, then release them newest first (0 or 1 = off). */
   reorderBatch: number;
+  /**
+   * Hold every delivery until `drain()` (the sandbox's `drainEvents()`) or `release()`, so a test can
+   * observe the window between an S3 write and its event without timers.
+   */
+  hold: boolean;
 }
 
 export interface DeadLetter {
@@ -59,7 +64,7 @@ export class S3EventBus {
   private readonly pending = new Set<Promise<void>>();
   private readonly deadLetterList: DeadLetter[] = [];
   private readonly deliveryList: DeliveryRecord[] = [];
-  private faults: EventFaults = { duplicate: 1, delayMs: 0, reorderBatch: 0 };
+  private faults: EventFaults = { duplicate: 1, delayMs: 0, reorderBatch: 0, hold: false };
   private nextId = 1;
 
   subscribe(bucket: string, filter: ObjectCreatedFilter, handler: S3EventHandler): () => void {
@@ -88,7 +93,13 @@ export class S3EventBus {
     for (let copy = 0; copy < Math.max(1, this.faults.duplicate); copy++) {
       this.held.push({ subscription, event: structuredClone(event) });
     }
+    if (this.faults.hold) return;
     if (this.faults.reorderBatch <= 1 || this.held.length >= this.faults.reorderBatch) this.releaseHeld();
+  }
+
+  /** Starts delivering everything held (by `hold` or an incomplete reorder batch) without waiting for it. */
+  release(): void {
+    this.releaseHeld();
   }
 
   /** Resolves when every delivery (including retries and events published by handlers) has settled. */

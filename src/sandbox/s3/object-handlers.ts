@@ -16,7 +16,11 @@ const STANDARD_HEADERS = ['content-type', 'content-disposition', 'content-langua
 export const putObject: S3Handler = (ctx, req, target) => {
   const bucket = resolveBucket(ctx, req, target.bucket);
   const key = target.key ?? '';
-  requireS3Action(ctx.iam, req.caller, bucket, 's3:PutObject', toObjectArn(bucket.name, key));
+  const objectArn = toObjectArn(bucket.name, key);
+  requireS3Action(ctx.iam, req.caller, bucket, 's3:PutObject', objectArn);
+  // S3 User Guide, "How to prevent object overwrites with conditional writes": a write with If-Match
+  // reads the current ETag, so it needs s3:GetObject as well as s3:PutObject.
+  if (req.headers['if-match'] !== undefined) requireS3Action(ctx.iam, req.caller, bucket, 's3:GetObject', objectArn);
   verifyContentMd5(req);
   const checksum = verifyDeclaredChecksum(req.headers, req.trailers, req.body);
   checkWritePreconditions(ctx, req, bucket, key);

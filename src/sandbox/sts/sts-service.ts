@@ -1,7 +1,8 @@
 /**
  * STS over the Query protocol: form-encoded requests, XML answers shaped as in the STS API
- * Reference. AssumeRole checks the trust policy (with ExternalId), the caller's own permission and
- * the duration limits, then issues expiring credentials that act in the role's account.
+ * Reference. AssumeRole refuses root users, checks the trust policy (with ExternalId), the caller's
+ * own permission and the duration limits, then issues expiring credentials that act in the role's
+ * account.
  */
 import type { AccountStore } from '../accounts.js';
 import {
@@ -12,10 +13,11 @@ import {
   type SandboxResponse,
   type SandboxService,
 } from '../contracts.js';
-import { buildConditionKeys, describeDenial, type IamStore } from '../iam.js';
+import { buildConditionKeys, describeDenial, type IamStore, isRootCaller } from '../iam.js';
 import { generateRequestId } from '../ids.js';
 import { combineDecisions, Decision, evaluateResourcePolicy, parsePolicy } from '../policy.js';
 import { renderXmlDocument, type XmlNode } from '../xml.js';
+import { issueRoleSession } from './role-session.js';
 import { renderStsError, STS_NAMESPACE } from './sts-errors.js';
 import { validateAssumeRoleParams } from './validation.js';
 
@@ -74,6 +76,10 @@ function assumeRole(deps: StsDeps, caller: Caller, params: URLSearchParams): Xml
     externalId: params.get('ExternalId') ?? undefined,
   };
   validateAssumeRoleParams(input);
+  // STS API Reference, AssumeRole: "You cannot use AWS account root user credentials to call
+  // AssumeRole. You must use credentials for an IAM user or an IAM role." Checked before the role
+  // is looked up, so the answer is the same whether the role exists or not.
+  if (isRootCaller(caller)) throw new AwsError('AccessDenied', 403, 'Roles may not be assumed by root accounts.');
   const roleArn = input.roleArn as string;
   const sessionName = input.roleSessionName as string;
   const role = deps.iam.findRole(roleArn);
@@ -109,19 +115,20 @@ function assumeRole(deps: StsDeps, caller: Caller, params: URLSearchParams): Xml
     );
   }
   const sessionPolicy = params.get('Policy');
-  const sessionArn = `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${sessionName}`;
-  const credentials = deps.accounts.issueTemporaryCredentials({
-    caller: { accountId: role.accountId, arn: sessionArn, roleArn },
-    expiresAt: deps.clock.now() + durationSeconds * 1000,
+  const session = issueRoleSession(deps, {
+    role,
+    sessionName,
+    durationSeconds,
     ...(sessionPolicy ? { sessionPolicies: [parsePolicy(sessionPolicy)] } : {}),
   });
+  const credentials = session.credentials;
   return {
-    AssumedRoleUser: { Arn: sessionArn, AssumedRoleId: `${role.roleId}:${sessionName}` },
+    AssumedRoleUser: { Arn: session.sessionArn, AssumedRoleId: session.assumedRoleId },
     Credentials: {
       AccessKeyId: credentials.accessKeyId,
       SecretAccessKey: credentials.secretAccessKey,
       SessionToken: credentials.sessionToken,
-      Expiration: formatIsoSeconds(credentials.expiration as Date),
+      Expiration: formatIsoSeconds(credentials.expiration),
     },
   };
 }
