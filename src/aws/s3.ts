@@ -12,7 +12,7 @@ import {
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { AccessError, InputError } from '../core/errors.js';
+import { AccessError, InputError, InternalError } from '../core/errors.js';
 
 export interface ObjectLocation {
   readonly bucket: string;
@@ -120,16 +120,19 @@ export function createObjectStore(client: S3Client): ObjectStorePort {
     },
 
     async getJson<T>(bucket: string, key: string) {
+      let text: string;
+      let etag: string;
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const text = (await out.Body?.transformToString('utf-8')) ?? '';
-        return { value: JSON.parse(text) as T, etag: out.ETag ?? '' };
+        text = (await out.Body?.transformToString('utf-8')) ?? '';
+        etag = out.ETag ?? '';
       } catch (error) {
         if (error instanceof NoSuchKey || (error instanceof S3ServiceException && error.name === 'NoSuchKey')) {
           return undefined;
         }
         throw translateRead(error, { bucket, key });
       }
+      return { value: parseJsonDocument<T>(text, { bucket, key, etag }), etag };
     },
 
     async putJson(bucket, key, value, condition) {
@@ -202,6 +205,30 @@ function isPreconditionFailure(error: unknown): boolean {
       error.name === 'ConditionalRequestConflict' ||
       error.$metadata.httpStatusCode === 412)
   );
+}
+
+/**
+ * Parses a stored JSON document. A body that is not JSON (a truncated write, a hand edit) becomes
+ * an InternalError `S3_DOCUMENT_CORRUPT` carrying the key and ETag, so a caller can take over a
+ * corrupt lease with If-Match on that ETag or name the object to repair; never a bare SyntaxError.
+ */
+export function parseJsonDocument<T>(text: string, where: { bucket: string; key: string; etag: string }): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new InternalError(
+      S3_DOCUMENT_CORRUPT,
+      `s3://${where.bucket}/${where.key} (ETag ${where.etag || 'unknown'}) is not valid JSON: ${error instanceof Error ? error.message : String(error)}.`,
+      { cause: error, context: { bucket: where.bucket, key: where.key, etag: where.etag } },
+    );
+  }
+}
+
+export const S3_DOCUMENT_CORRUPT = 'S3_DOCUMENT_CORRUPT';
+
+/** True for the error getJson throws when a stored document is not valid JSON. */
+export function isCorruptDocument(error: unknown): error is InternalError {
+  return error instanceof InternalError && error.code === S3_DOCUMENT_CORRUPT;
 }
 
 function translateRead(error: unknown, location: ObjectLocation): unknown {

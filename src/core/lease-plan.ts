@@ -1,7 +1,8 @@
 /**
  * The per-stage lease that keeps two deployments of one app and stage from interleaving, as pure
  * decisions: take a free lease, take over an expired or released one (compare-and-swap on its
- * ETag), or wait for its holder. The expiry means a crashed run never blocks a stage forever.
+ * ETag), or wait for its holder. A live holder renews its lease as it works, so the expiry is
+ * short and a crashed run's lease lapses within one lease period; a corrupt lease is taken over too.
  */
 
 export interface Lease {
@@ -14,19 +15,32 @@ export interface Lease {
   readonly released?: boolean;
 }
 
+/** The lease document as read: parsed, or present but unreadable (not JSON), with its ETag either way. */
+export type StoredLease =
+  | { readonly value: Lease; readonly etag: string }
+  | { readonly corrupt: true; readonly etag: string };
+
 export type LeaseDecision =
   | { readonly action: 'create' }
-  | { readonly action: 'take-over'; readonly etag: string; readonly why: 'expired' | 'released' }
+  | { readonly action: 'take-over'; readonly etag: string; readonly why: 'expired' | 'released' | 'corrupt' }
   | { readonly action: 'wait'; readonly holder: Lease };
 
-export function decideLease(existing: { value: Lease; etag: string } | undefined, nowMs: number): LeaseDecision {
+export function decideLease(existing: StoredLease | undefined, nowMs: number): LeaseDecision {
   if (existing === undefined) return { action: 'create' };
-  const { value, etag } = existing;
+  const { etag } = existing;
+  // A damaged lease (not JSON, or JSON that is not an object) names no live holder: take it over
+  // with If-Match on its ETag, so a corrupt object never blocks the stage and two takers never both win.
+  if ('corrupt' in existing || !isLeaseObject(existing.value)) return { action: 'take-over', etag, why: 'corrupt' };
+  const { value } = existing;
   if (value.released === true) return { action: 'take-over', etag, why: 'released' };
   const expires = Date.parse(value.expiresAt);
   // An unreadable expiry is treated as expired: a damaged lease must not block the stage forever.
   if (Number.isNaN(expires) || expires <= nowMs) return { action: 'take-over', etag, why: 'expired' };
   return { action: 'wait', holder: value };
+}
+
+function isLeaseObject(value: unknown): value is Lease {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function buildLease(
@@ -39,6 +53,27 @@ export function buildLease(
     acquiredAt: new Date(nowMs).toISOString(),
     expiresAt: new Date(nowMs + leaseSeconds * 1000).toISOString(),
   };
+}
+
+/** The holder's lease pushed out to `leaseSeconds` from now, keeping its owner and acquisition time. */
+export function extendLease(lease: Lease, nowMs: number, leaseSeconds: number): Lease {
+  return { ...lease, expiresAt: new Date(nowMs + leaseSeconds * 1000).toISOString() };
+}
+
+/**
+ * How often a live holder renews: three times per lease period, so two renewals can fail (a slow or
+ * throttled S3 write) before the lease lapses, and a crashed holder's lease lapses within leaseSeconds.
+ */
+export function computeRenewEveryMs(leaseSeconds: number): number {
+  return Math.max(1, Math.floor((leaseSeconds * 1000) / 3));
+}
+
+/**
+ * How long to wait for a held lease by default: longer than one lease period, so a retry after a
+ * crash outlasts the dead holder's expiry and takes the lease over instead of timing out.
+ */
+export function computeDefaultLeaseWaitMs(leaseSeconds: number): number {
+  return Math.ceil(leaseSeconds * 1000 * 1.5);
 }
 
 /**

@@ -7,14 +7,14 @@
 import type { ObjectLocation } from '../aws/s3.js';
 import type { AppConfig, Target } from '../core/config.js';
 import { describePlan } from '../core/deploy-plan.js';
-import { ArtifactError, describeError, type FerryError, isFerryError } from '../core/errors.js';
-import { LedgerOutcome, type PipelineContext, Trigger } from '../core/ledger-model.js';
+import { ArtifactError, describeError, type FerryError, isFerryError, isTransient } from '../core/errors.js';
+import { type LedgerEntry, LedgerOutcome, type PipelineContext, Trigger } from '../core/ledger-model.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { TargetOutcome } from './deploy-stage.js';
 import { TargetStatus } from './deploy-stage.js';
-import { recordAttempt, recordRejected, resolveCaller, startAttempt } from './ledger.js';
+import { recordAttempt, recordRejected, resolveCaller, startAttempt, writeEntry } from './ledger.js';
 import { type PreparedArtifact, prepareArtifact } from './prepare-artifact.js';
-import { releaseToStage, type StageResult, StageStatus } from './release-stage.js';
+import { releaseToStage, type StageResult, StageStatus, sourceOf } from './release-stage.js';
 
 export type { StageResult };
 export { StageStatus, Trigger };
@@ -100,27 +100,57 @@ export async function deployBuild(
       return refuse(runtime, log, request, { caller, attempt }, mismatch);
     }
     const stages: StageResult[] = [];
+    let stageError: FerryError | Error | undefined;
     for (const stage of request.stages) {
       const targets = (app.targets[stage] ?? []).filter(request.targetFilter ?? (() => true));
-      stages.push(
-        await releaseToStage(runtime, log, {
-          app,
+      const stageAttempt = startAttempt(runtime);
+      try {
+        stages.push(
+          await releaseToStage(runtime, log, {
+            app,
+            stage,
+            targets,
+            artifact,
+            trigger: request.trigger,
+            caller,
+            ...(request.pipeline ? { pipeline: request.pipeline } : {}),
+            ...(request.dryRun ? { dryRun: true } : {}),
+            ...(request.leaseWaitMs ? { leaseWaitMs: request.leaseWaitMs } : {}),
+            onTargetDone: (outcome) => {
+              logOutcome(log, artifact, stage, request.trigger, outcome);
+              request.onTargetDone?.(outcome);
+            },
+          }),
+        );
+      } catch (error) {
+        // The stage could not be released at all (lease timeout, the ledger unreadable or contended):
+        // record the attempt, then let Lambda retry a transient failure; a permanent one fails the stage.
+        const entryId = await recordStageFailure(
+          runtime,
+          log,
+          request,
+          { caller, artifact, stage, attempt: stageAttempt },
+          error,
+        );
+        if (isTransient(error)) throw error;
+        stageError ??= error instanceof Error ? error : new Error(describeError(error));
+        stages.push({
           stage,
-          targets,
-          artifact,
-          trigger: request.trigger,
-          caller,
-          ...(request.pipeline ? { pipeline: request.pipeline } : {}),
-          ...(request.dryRun ? { dryRun: true } : {}),
-          ...(request.leaseWaitMs ? { leaseWaitMs: request.leaseWaitMs } : {}),
-          onTargetDone: (outcome) => {
-            logOutcome(log, artifact, stage, request.trigger, outcome);
-            request.onTargetDone?.(outcome);
-          },
-        }),
-      );
+          status: StageStatus.Failed,
+          outcomes: [],
+          reason: describeError(error),
+          ...(entryId ? { entryId } : {}),
+        });
+      }
     }
-    return { app: app.name, build, codeSha256: artifact.codeSha256, status: summarize(stages, request.dryRun), stages };
+    return {
+      app: app.name,
+      build,
+      codeSha256: artifact.codeSha256,
+      status: summarize(stages, request.dryRun),
+      stages,
+      ...(stageError ? { error: stageError } : {}),
+    };
   } finally {
     await artifact.dispose();
   }
@@ -216,6 +246,65 @@ async function recordRefusal(
         reason: describeError(ledgerError),
       });
     }
+  }
+}
+
+/**
+ * Records a stage that failed before or around its deployment (releaseToStage threw) as a failed
+ * ledger entry with the reason, and logs it. Best effort: when the ledger itself is what failed the
+ * log line still names the attempt. Returns the entry id when one was written, or already was
+ * (current-state contention after the attempt's own entry was recorded: no duplicate is written).
+ */
+async function recordStageFailure(
+  runtime: Runtime,
+  log: DeployLog,
+  request: BuildDeployRequest,
+  ctx: { caller: string; artifact: PreparedArtifact; stage: string; attempt: { id: string; startedAt: string } },
+  error: unknown,
+): Promise<string | undefined> {
+  const { artifact, stage } = ctx;
+  const recorded = isFerryError(error) && error.code === 'LEDGER_CURRENT_CONTENDED' ? error.context.entryId : undefined;
+  log.error('stage release failed', {
+    app: request.app.name,
+    build: request.build,
+    stage,
+    trigger: request.trigger,
+    reason: describeError(error),
+    errorCode: isFerryError(error) ? error.code : undefined,
+    transient: isTransient(error),
+    ...(typeof recorded === 'string' ? { entryId: recorded } : {}),
+  });
+  if (request.dryRun) return undefined;
+  if (typeof recorded === 'string') return recorded;
+  const entry: LedgerEntry = {
+    schema: 1,
+    ...ctx.attempt,
+    app: request.app.name,
+    stage,
+    build: request.build,
+    codeSha256: artifact.codeSha256,
+    source: sourceOf(artifact),
+    targets: [],
+    trigger: request.trigger,
+    caller: ctx.caller,
+    ...(request.pipeline ? { pipeline: request.pipeline } : {}),
+    endedAt: new Date(runtime.now()).toISOString(),
+    outcome: LedgerOutcome.Failed,
+    reason: describeError(error),
+    ...(isFerryError(error) ? { code: error.code } : {}),
+  };
+  try {
+    // The entry only: a failed entry without failed targets never changes the current state
+    // (applyEntryToCurrent), and the current state may be what could not be read.
+    await writeEntry(runtime, entry);
+    return entry.id;
+  } catch (ledgerError) {
+    log.error('could not record the attempt in the ledger', {
+      app: request.app.name,
+      stage,
+      reason: describeError(ledgerError),
+    });
+    return undefined;
   }
 }
 

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { ObjectStorePort } from '../aws/s3.js';
+import { isCorruptDocument, type ObjectStorePort } from '../aws/s3.js';
 import { type BackoffPolicy, computeBackoffDelay } from '../core/backoff.js';
-import { ConflictError, describeError, isFerryError } from '../core/errors.js';
+import { ConflictError, describeError, InternalError, isFerryError } from '../core/errors.js';
 import {
   applyEntryToCurrent,
   type CurrentState,
@@ -67,7 +67,31 @@ export async function writeEntry(deps: LedgerDeps, entry: LedgerEntry): Promise<
 }
 
 export async function readCurrent(deps: LedgerDeps, app: string, stage: string): Promise<CurrentState | undefined> {
-  return (await deps.store.getJson<CurrentState>(deps.config.artifactBucket, currentKey(app, stage)))?.value;
+  return (await getCurrent(deps, app, stage))?.value;
+}
+
+/**
+ * The stored current state with its ETag. A corrupt object is never ignored or overwritten (the
+ * order check depends on it): the error names the object and how to repair it.
+ */
+async function getCurrent(
+  deps: LedgerDeps,
+  app: string,
+  stage: string,
+): Promise<{ value: CurrentState; etag: string } | undefined> {
+  const bucket = deps.config.artifactBucket;
+  const key = currentKey(app, stage);
+  try {
+    return await deps.store.getJson<CurrentState>(bucket, key);
+  } catch (error) {
+    if (!isCorruptDocument(error)) throw error;
+    const etag = error.context.etag;
+    throw new InternalError(
+      'LEDGER_CURRENT_CORRUPT',
+      `The ledger's current state of ${app}/${stage}, s3://${bucket}/${key} (ETag ${etag || 'unknown'}), is not valid JSON, so ferry cannot tell which build ${stage} runs and deploys nothing there. Restore a previous version of that object (the artifact bucket is versioned), or delete it: the next successful deployment of ${stage} writes a fresh one (the entries under ${entriesPrefix(app, stage)} keep the history; until then the order check has no baseline).`,
+      { cause: error, context: { app, stage, bucket, key, etag } },
+    );
+  }
 }
 
 const CAS_BACKOFF: BackoffPolicy = { maxAttempts: 25, baseDelayMs: 20, maxDelayMs: 1_000 };
@@ -77,7 +101,7 @@ export async function updateCurrent(deps: LedgerDeps, entry: LedgerEntry): Promi
   const bucket = deps.config.artifactBucket;
   const key = currentKey(entry.app, entry.stage);
   for (let attempt = 1; attempt <= CAS_BACKOFF.maxAttempts; attempt++) {
-    const stored = await deps.store.getJson<CurrentState>(bucket, key);
+    const stored = await getCurrent(deps, entry.app, entry.stage);
     const next = applyEntryToCurrent(stored?.value, entry);
     if (next === undefined) return stored?.value;
     const put = await deps.store.putJson(
@@ -93,7 +117,7 @@ export async function updateCurrent(deps: LedgerDeps, entry: LedgerEntry): Promi
   throw new ConflictError(
     'LEDGER_CURRENT_CONTENDED',
     `The current state of ${entry.app}/${entry.stage} kept changing while ferry recorded entry ${entry.id}; the entry itself is recorded. Retrying the deployment converges.`,
-    { context: { app: entry.app, stage: entry.stage } },
+    { context: { app: entry.app, stage: entry.stage, entryId: entry.id, entryKey: entryKey(entry) } },
   );
 }
 

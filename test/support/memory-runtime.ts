@@ -1,19 +1,26 @@
 /**
  * A Runtime wired to in-memory S3 and Lambda, for engine unit tests: no SDK clients, a settable
- * clock, and backoff sleeps that yield briefly (so lease waiters interleave with the holder).
+ * clock, backoff sleeps that yield briefly (so lease waiters interleave with the holder), and lease
+ * renewals that run only when a test calls `renewLeases()` (no real timers).
  */
 import type { FerryConfig } from '../../src/core/config.js';
+import type { LeaseDeps } from '../../src/engine/lease.js';
 import type { Runtime } from '../../src/runtime/create-runtime.js';
 import { MemoryLambda } from './memory-lambda.js';
 import { MemoryS3 } from './memory-s3.js';
 
 export interface MemoryRuntime {
-  readonly runtime: Runtime;
+  /** Carries `repeatEvery`, which withLease picks up from the runtime it is given. */
+  readonly runtime: Runtime & Required<Pick<LeaseDeps, 'repeatEvery'>>;
   readonly s3: MemoryS3;
   readonly lambda: MemoryLambda;
   /** Moves the clock (ms since epoch). */
   setNow(ms: number): void;
   advance(ms: number): void;
+  /** Runs one renewal of every lease held through withLease right now, and waits for them. */
+  renewLeases(): Promise<void>;
+  /** Renewal schedules started and not yet stopped, with their period. */
+  readonly renewals: ReadonlySet<{ readonly everyMs: number }>;
 }
 
 export function createMemoryRuntime(
@@ -23,7 +30,8 @@ export function createMemoryRuntime(
   const s3 = new MemoryS3();
   const lambda = new MemoryLambda();
   let now = start;
-  const runtime: Runtime = {
+  const renewals = new Set<{ readonly everyMs: number; readonly tick: () => Promise<void> }>();
+  const runtime: MemoryRuntime['runtime'] = {
     config,
     store: s3.store(),
     assumer: {
@@ -42,6 +50,11 @@ export function createMemoryRuntime(
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 2))),
     random: Math.random,
     identifyCaller: async () => 'arn:aws:sts::111111111111:assumed-role/ferry/test',
+    repeatEvery: (tick, everyMs) => {
+      const schedule = { everyMs, tick };
+      renewals.add(schedule);
+      return () => renewals.delete(schedule);
+    },
   };
   return {
     runtime,
@@ -53,5 +66,9 @@ export function createMemoryRuntime(
     advance: (ms) => {
       now += ms;
     },
+    renewLeases: async () => {
+      await Promise.all([...renewals].map((r) => r.tick()));
+    },
+    renewals,
   };
 }

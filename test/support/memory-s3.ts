@@ -15,7 +15,13 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import type { ArtifactObject, ConditionalPut, ObjectStorePort, PutOutcome } from '../../src/aws/s3.js';
+import {
+  type ArtifactObject,
+  type ConditionalPut,
+  type ObjectStorePort,
+  type PutOutcome,
+  parseJsonDocument,
+} from '../../src/aws/s3.js';
 
 interface StoredObject {
   body: string;
@@ -28,6 +34,10 @@ export class MemoryS3 {
   private counter = 0;
   /** Called before every conditional put; a test can make writers interleave here. */
   beforePut?: (key: string) => Promise<void> | void;
+  /** Called before every document read through `store()`; a test can observe or pause readers here. */
+  beforeGet?: (key: string) => Promise<void> | void;
+  /** Every document key read through `store()`, in order. */
+  readonly reads: string[] = [];
 
   private path(bucket: string, key: string): string {
     return `${bucket}/${key}`;
@@ -91,8 +101,13 @@ export class MemoryS3 {
       headArtifact: async (location) => head(location.bucket, location.key),
       putArtifact: async ({ bucket, key, body }) => ({ versionId: this.addArtifact(bucket, key, Buffer.from(body)) }),
       getJson: async <T>(bucket: string, key: string) => {
+        this.reads.push(key);
+        await this.beforeGet?.(key);
         const found = this.getDoc(bucket, key);
-        return found ? { value: JSON.parse(found.body) as T, etag: found.etag } : undefined;
+        // Parsed like the S3 adapter: a body that is not JSON throws S3_DOCUMENT_CORRUPT with its ETag.
+        return found
+          ? { value: parseJsonDocument<T>(found.body, { bucket, key, etag: found.etag }), etag: found.etag }
+          : undefined;
       },
       putJson: async (bucket, key, value, condition) => {
         await this.beforePut?.(key);

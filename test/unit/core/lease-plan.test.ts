@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildLease, computeLeaseWait, decideLease, type Lease } from '../../../src/core/lease-plan.js';
+import {
+  buildLease,
+  computeDefaultLeaseWaitMs,
+  computeLeaseWait,
+  computeRenewEveryMs,
+  decideLease,
+  extendLease,
+  type Lease,
+} from '../../../src/core/lease-plan.js';
 
 const NOW = Date.parse('2026-11-22T08:00:00.000Z');
 const lease = (expiresInMs: number, extra: Partial<Lease> = {}): { value: Lease; etag: string } => ({
@@ -24,6 +32,16 @@ describe('decideLease', () => {
       lease(30_000, { expiresAt: 'garbage' }),
       { action: 'take-over', why: 'expired' },
     ],
+    [
+      'not JSON: take it over on its ETag',
+      { corrupt: true, etag: '"e9"' },
+      { action: 'take-over', etag: '"e9"', why: 'corrupt' },
+    ],
+    [
+      'JSON but not an object: take it over',
+      { value: null as unknown as Lease, etag: '"e2"' },
+      { action: 'take-over', etag: '"e2"', why: 'corrupt' },
+    ],
   ] as const)('%s', (_name, existing, expected) => {
     expect(decideLease(existing, NOW)).toMatchObject(expected);
   });
@@ -31,6 +49,24 @@ describe('decideLease', () => {
   it('builds a lease that expires after leaseSeconds', () => {
     const l = buildLease({ owner: 'o', app: 'a', stage: 's', build: 'b' }, NOW, 900);
     expect(Date.parse(l.expiresAt) - Date.parse(l.acquiredAt)).toBe(900_000);
+  });
+
+  it('renewing keeps the owner and acquisition time and pushes the expiry to leaseSeconds from now', () => {
+    const held = buildLease({ owner: 'o', app: 'a', stage: 's', build: 'b' }, NOW, 120);
+    const renewed = extendLease(held, NOW + 40_000, 120);
+    expect(renewed).toEqual({ ...held, expiresAt: new Date(NOW + 160_000).toISOString() });
+  });
+
+  it('renews three times per lease period and waits 1.5 lease periods by default', () => {
+    expect(computeRenewEveryMs(120)).toBe(40_000);
+    expect(computeDefaultLeaseWaitMs(120)).toBe(180_000);
+    fc.assert(
+      fc.property(fc.integer({ min: 30, max: 3600 }), (seconds) => {
+        // Two renewals can fail before the lease lapses; a waiter outlasts a dead holder's whole lease.
+        expect(3 * computeRenewEveryMs(seconds)).toBeLessThanOrEqual(seconds * 1000);
+        expect(computeDefaultLeaseWaitMs(seconds)).toBeGreaterThan(seconds * 1000);
+      }),
+    );
   });
 
   it('waits a bounded, positive, jittered time that never overshoots the expiry by much (property)', () => {

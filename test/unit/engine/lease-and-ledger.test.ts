@@ -1,19 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
 import { TimeoutError } from '../../../src/core/errors.js';
 import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.js';
 import { acquireLease, releaseLease, withLease } from '../../../src/engine/lease.js';
 import { readHistory, recordAttempt } from '../../../src/engine/ledger.js';
 import { createMemoryRuntime } from '../../support/memory-runtime.js';
+import type { MemoryS3 } from '../../support/memory-s3.js';
 
 const BUCKET = 'ferry-artifacts-111111111111';
-const config = parseConfig({
+const rawConfig = {
   artifactBucket: BUCKET,
   region: 'eu-west-1',
   leaseSeconds: 60,
   stages: [{ name: 'dev' }, { name: 'prod' }],
   apps: { 'orders-api': { targets: { dev: [{ account: '222222222222', function: 'orders-api' }] } } },
-});
+};
+const config = parseConfig(rawConfig);
 const req = (build: string, maxWaitMs = 5_000) => ({
   app: 'orders-api',
   stage: 'dev',
@@ -22,9 +24,22 @@ const req = (build: string, maxWaitMs = 5_000) => ({
   maxWaitMs,
 });
 
+const LEASE_KEY = 'leases/orders-api/dev.json';
+type StoredLease = { build: string; owner: string; expiresAt: string; released?: boolean };
+const storedLease = (s3: MemoryS3) => s3.read<StoredLease>(BUCKET, LEASE_KEY);
+
+/** Resolves once the lease document has been read `count` times in all. */
+function leaseReadsReached(s3: MemoryS3, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    s3.beforeGet = (key) => {
+      if (key === LEASE_KEY && s3.reads.filter((k) => k === LEASE_KEY).length >= count) resolve();
+    };
+  });
+}
+
 describe('lease', () => {
   it('serialises holders: the second waits until the first releases', async () => {
-    const { runtime } = createMemoryRuntime(config);
+    const { runtime, s3 } = createMemoryRuntime(config);
     const order: string[] = [];
     let releaseFirst: () => void = () => {};
     const first = withLease(runtime, req('1'), async () => {
@@ -35,10 +50,12 @@ describe('lease', () => {
       order.push('1 out');
     });
     await new Promise((resolve) => setImmediate(resolve));
+    // The waiter has looked at the held lease three times (backing off in between) without entering.
+    const waiterLookedThrice = leaseReadsReached(s3, 1 + 3);
     const second = withLease(runtime, req('2'), async () => {
       order.push('2 in');
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waiterLookedThrice;
     expect(order).toEqual(['1 in']);
     releaseFirst();
     await Promise.all([first, second]);
@@ -72,6 +89,215 @@ describe('lease', () => {
     expect(world.s3.read<{ build: string; released?: boolean }>(BUCKET, 'leases/orders-api/dev.json')).toMatchObject({
       build: '2',
     });
+  });
+});
+
+describe('lease renewal', () => {
+  it('a live holder renews its lease every leaseSeconds/3, so a waiter does not take it over while it works', async () => {
+    const world = createMemoryRuntime(config);
+    let waiter: Promise<unknown> = Promise.resolve();
+    await withLease(world.runtime, req('1'), async () => {
+      expect([...world.renewals].map((r) => r.everyMs)).toEqual([20_000]);
+      for (let i = 0; i < 4; i++) {
+        world.advance(20_000);
+        await world.renewLeases();
+      }
+      // 80 s in, past the first expiry: the renewed lease still holds the stage.
+      waiter = acquireLease(world.runtime, req('2', 0));
+      await expect(waiter).rejects.toMatchObject({ code: 'LEASE_TIMEOUT' });
+    });
+    expect(storedLease(world.s3)).toMatchObject({ build: '1', released: true });
+  });
+
+  it('a crashed holder stops renewing, so its lease lapses within leaseSeconds', async () => {
+    const world = createMemoryRuntime(config);
+    const crashed = await acquireLease(world.runtime, req('1'));
+    world.advance(60_000);
+    const next = await acquireLease(world.runtime, req('2', 0));
+    expect(next).toMatchObject({ tookOver: 'expired', lease: { build: '2' } });
+    expect(Date.parse(crashed.lease.expiresAt) - Date.parse(crashed.lease.acquiredAt)).toBe(60_000);
+  });
+
+  it('renews on the latest ETag and releases on it, without reporting a loss', async () => {
+    const world = createMemoryRuntime(config);
+    const lost: string[] = [];
+    const etags: string[] = [];
+    await withLease(
+      world.runtime,
+      req('1'),
+      async (held) => {
+        etags.push(held.etag);
+        for (let i = 0; i < 3; i++) {
+          world.advance(20_000);
+          await world.renewLeases();
+          etags.push(world.s3.getDoc(BUCKET, LEASE_KEY)?.etag ?? '');
+        }
+      },
+      (_held, { when }) => lost.push(when),
+    );
+    expect(new Set(etags).size).toBe(4);
+    expect(lost).toEqual([]);
+    expect(storedLease(world.s3)?.released).toBe(true);
+  });
+
+  it('a renewal that finds the lease taken over reports it once and the run carries on without clobbering it', async () => {
+    const world = createMemoryRuntime(config);
+    const lost: string[] = [];
+    const result = await withLease(
+      world.runtime,
+      req('1'),
+      async () => {
+        world.advance(61_000); // this run stalled past its expiry…
+        await acquireLease(world.runtime, req('2', 0)); // …and another took the stage over
+        await world.renewLeases();
+        await world.renewLeases();
+        return 'done';
+      },
+      (held, { when }) => lost.push(`${when}:${held.lease.build}`),
+    );
+    expect(result).toBe('done');
+    expect(lost).toEqual(['renewal:1']);
+    expect(storedLease(world.s3)).toMatchObject({ build: '2' });
+    expect(storedLease(world.s3)?.released).toBeUndefined();
+  });
+
+  it('a renewal write that throws is not a take-over: the next renewal succeeds', async () => {
+    const world = createMemoryRuntime(config);
+    const lost: string[] = [];
+    await withLease(
+      world.runtime,
+      req('1'),
+      async () => {
+        world.s3.beforePut = () => {
+          throw new Error('socket hang up');
+        };
+        await world.renewLeases();
+        world.s3.beforePut = undefined;
+        world.advance(20_000);
+        await world.renewLeases();
+      },
+      (_held, { when }) => lost.push(when),
+    );
+    expect(lost).toEqual([]);
+    expect(storedLease(world.s3)?.released).toBe(true);
+  });
+
+  it('a release waits for a renewal in flight and uses the ETag it returns', async () => {
+    const world = createMemoryRuntime(config);
+    const lost: string[] = [];
+    let letRenewalWrite: () => void = () => {};
+    await withLease(
+      world.runtime,
+      req('1'),
+      async () => {
+        world.s3.beforePut = () =>
+          new Promise<void>((resolve) => {
+            letRenewalWrite = resolve;
+          });
+        void world.renewLeases();
+        world.s3.beforePut = undefined;
+        setImmediate(() => letRenewalWrite());
+      },
+      (_held, { when }) => lost.push(when),
+    );
+    expect(lost).toEqual([]);
+    expect(storedLease(world.s3)?.released).toBe(true);
+  });
+
+  it('stops renewing when the run ends, whether it returns or throws', async () => {
+    const world = createMemoryRuntime(config);
+    await withLease(world.runtime, req('1'), async () => {
+      expect(world.renewals.size).toBe(1);
+    });
+    expect(world.renewals.size).toBe(0);
+    await expect(
+      withLease(world.runtime, req('2'), async () => {
+        throw new Error('deploy failed');
+      }),
+    ).rejects.toThrowError('deploy failed');
+    expect(world.renewals.size).toBe(0);
+  });
+
+  it("by default renews on an unref'd interval timer that is cleared when the run ends", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const world = createMemoryRuntime(config);
+      const { repeatEvery: _manual, ...deps } = world.runtime;
+      const timers = vi.spyOn(globalThis, 'setInterval');
+      await withLease(deps, req('1'), async () => {
+        expect(vi.getTimerCount()).toBe(1);
+        world.advance(20_000);
+        await vi.advanceTimersByTimeAsync(20_000);
+        expect(storedLease(world.s3)?.expiresAt).toBe(new Date(world.runtime.now() - 1 + 60_000).toISOString());
+      });
+      expect(vi.getTimerCount()).toBe(0);
+      expect(timers).toHaveBeenCalledWith(expect.any(Function), 20_000);
+      const timer = timers.mock.results[0]?.value as NodeJS.Timeout | undefined;
+      expect(timer?.hasRef()).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('waits longer than leaseSeconds by default, so a retry after a crash takes the lease instead of timing out', async () => {
+    const long = parseConfig({ ...rawConfig, leaseSeconds: 300 });
+    const world = createMemoryRuntime(long);
+    // Backoff sleeps move the clock, as real time would.
+    const deps = { ...world.runtime, sleep: async (ms: number) => world.advance(ms) };
+    await acquireLease(deps, { ...req('1'), maxWaitMs: undefined });
+    const retry = await acquireLease(deps, { app: 'orders-api', stage: 'dev', build: '1', holder: 'retry' });
+    expect(retry.tookOver).toBe('expired');
+    expect(retry.waitedMs).toBeGreaterThanOrEqual(300_000);
+    expect(retry.waitedMs).toBeLessThan(450_000);
+  });
+
+  it('the default wait stays bounded: 1.5 × leaseSeconds, then LEASE_TIMEOUT', async () => {
+    const world = createMemoryRuntime(config);
+    const deps = { ...world.runtime, sleep: async (ms: number) => world.advance(ms) };
+    await acquireLease(deps, req('1'));
+    // The holder keeps renewing: push its expiry far out.
+    const held = world.s3.read<StoredLease>(BUCKET, LEASE_KEY);
+    world.s3.putDoc(BUCKET, LEASE_KEY, JSON.stringify({ ...held, expiresAt: '2099-01-01T00:00:00.000Z' }));
+    const started = world.runtime.now();
+    const wait = acquireLease(deps, { app: 'orders-api', stage: 'dev', build: '2', holder: 'retry' });
+    await expect(wait).rejects.toMatchObject({ code: 'LEASE_TIMEOUT' });
+    const waited = world.runtime.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(90_000);
+    expect(waited).toBeLessThan(93_000);
+  });
+});
+
+describe('corrupt lease', () => {
+  it('a lease that is not JSON is taken over with If-Match on its ETag', async () => {
+    const world = createMemoryRuntime(config);
+    world.s3.putDoc(BUCKET, LEASE_KEY, '{"owner":"a#1","expiresAt":"2026-11-23T08:0');
+    const held = await acquireLease(world.runtime, req('2', 0));
+    expect(held).toMatchObject({ tookOver: 'corrupt', lease: { build: '2' } });
+    expect(storedLease(world.s3)).toMatchObject({ build: '2' });
+  });
+
+  it('JSON that is not a lease object is taken over too', async () => {
+    const world = createMemoryRuntime(config);
+    world.s3.putDoc(BUCKET, LEASE_KEY, 'null');
+    expect(await acquireLease(world.runtime, req('2', 0))).toMatchObject({ tookOver: 'corrupt' });
+  });
+
+  it('a corrupt lease replaced between the read and the take-over is not clobbered', async () => {
+    const world = createMemoryRuntime(config);
+    world.s3.putDoc(BUCKET, LEASE_KEY, '{not json');
+    const live = {
+      owner: 'other#1',
+      app: 'orders-api',
+      stage: 'dev',
+      build: '7',
+      acquiredAt: '2026-11-23T08:00:00.000Z',
+    };
+    world.s3.beforePut = () => {
+      world.s3.beforePut = undefined;
+      world.s3.putDoc(BUCKET, LEASE_KEY, JSON.stringify({ ...live, expiresAt: '2026-11-23T09:00:00.000Z' }));
+    };
+    await expect(acquireLease(world.runtime, req('2', 0))).rejects.toMatchObject({ code: 'LEASE_TIMEOUT' });
+    expect(storedLease(world.s3)).toMatchObject({ build: '7' });
   });
 });
 
