@@ -1,6 +1,7 @@
 /**
- * Assuming deploy roles in target accounts. Credentials are cached per role and ExternalId until
- * shortly before they expire, so a fan-out to many functions in one account assumes once.
+ * Assuming deploy roles in target accounts. Credentials are cached per role, ExternalId and
+ * session name until shortly before they expire, so a fan-out to many functions in one account
+ * assumes once per deployment, and each deployment's session is named after its own build.
  * Credentials are never logged or put in an error.
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -33,22 +34,40 @@ export interface RoleAssumerOptions {
 export function createRoleAssumer(client: STSClient, options: RoleAssumerOptions): RoleAssumer {
   const margin = options.refreshMarginMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, Promise<TemporaryCredentials>>();
+  // Keyed by role, ExternalId and session name: the session name shows in the target account's
+  // CloudTrail, so each build gets credentials of its own session, never the first build's.
+  const cache = new Map<string, { pending: Promise<TemporaryCredentials>; expiresAt?: number }>();
+
+  /** Forgets credentials past their refresh time, so a warm container keeps only live sessions. */
+  const sweep = () => {
+    for (const [key, entry] of cache) {
+      if (entry.expiresAt !== undefined && entry.expiresAt - margin <= now()) cache.delete(key);
+    }
+  };
 
   const assume = (request: AssumeRoleRequest): Promise<TemporaryCredentials> => {
-    const key = `${request.roleArn}\u0000${request.externalId ?? ''}`;
+    const key = [request.roleArn, request.externalId ?? '', request.sessionName].join('\u0000');
     const cached = cache.get(key);
     if (cached) {
-      return cached.then((creds) => {
+      return cached.pending.then((creds) => {
         if (creds.expiration.getTime() - margin > now()) return creds;
-        cache.delete(key);
+        if (cache.get(key) === cached) cache.delete(key);
         return assume(request);
       });
     }
+    sweep();
     const pending = assumeRole(client, request, options.durationSeconds);
-    cache.set(key, pending);
-    // A failed assumption is not cached: the next deployment tries again.
-    pending.catch(() => cache.delete(key));
+    const entry: { pending: Promise<TemporaryCredentials>; expiresAt?: number } = { pending };
+    cache.set(key, entry);
+    pending.then(
+      (creds) => {
+        entry.expiresAt = creds.expiration.getTime();
+      },
+      // A failed assumption is not cached: the next deployment tries again.
+      () => {
+        if (cache.get(key) === entry) cache.delete(key);
+      },
+    );
     return pending;
   };
   return { assume };

@@ -48,6 +48,12 @@ export interface TargetObservation {
   readonly alias?: AliasState;
   /** Only read when $LATEST already holds the artifact (to find a version to reuse). */
   readonly versions?: readonly PublishedVersion[];
+  /**
+   * The version the ledger recorded for this artifact on this target, as Lambda describes it.
+   * Versions are immutable, so when it still holds the artifact it is reused as it is, whatever
+   * $LATEST holds now (after a rollback, $LATEST holds the newer build's code).
+   */
+  readonly knownVersion?: PublishedVersion;
 }
 
 export interface ArtifactFacts {
@@ -57,13 +63,15 @@ export interface ArtifactFacts {
 
 /** True when the observation needs the published versions before a plan can be made. */
 export function needsVersionList(observation: Omit<TargetObservation, 'versions'>, artifact: ArtifactFacts): boolean {
+  if (knownVersionHolds(observation.knownVersion, artifact)) return false;
   return latestHoldsArtifact(observation.latest, artifact);
 }
 
 /**
  * Plans one target. Re-delivery of an artifact that is already published only points the alias
- * at that version, so no duplicate version is ever created; a run that died after updating code
- * resumes by publishing; everything else updates the code first.
+ * at that version, so no duplicate version is ever created: first the version the ledger knows
+ * (whatever $LATEST holds), then one found among the versions when $LATEST holds the artifact.
+ * A run that died after updating code resumes by publishing; everything else updates the code first.
  */
 export function planTargetDeploy(observation: TargetObservation, artifact: ArtifactFacts, alias: string): TargetPlan {
   const { latest } = observation;
@@ -77,14 +85,18 @@ export function planTargetDeploy(observation: TargetObservation, artifact: Artif
     ...(current === undefined ? {} : { expectedRevisionId: current.revisionId }),
   });
 
+  const reuseVersion = (reuse: string): TargetPlan => {
+    if (current !== undefined && current.functionVersion === reuse && Object.keys(current.routing).length === 0) {
+      return { outcome: PlanOutcome.Unchanged, steps: [], ...previous, targetVersion: reuse };
+    }
+    return { outcome: PlanOutcome.PointAlias, steps: [pointAt(reuse)], ...previous, targetVersion: reuse };
+  };
+
+  const known = observation.knownVersion;
+  if (known !== undefined && knownVersionHolds(known, artifact)) return reuseVersion(known.version);
   if (latestHoldsArtifact(latest, artifact)) {
     const reuse = newestVersionWith(observation.versions ?? [], artifact.codeSha256);
-    if (reuse !== undefined) {
-      if (current !== undefined && current.functionVersion === reuse && Object.keys(current.routing).length === 0) {
-        return { outcome: PlanOutcome.Unchanged, steps: [], ...previous, targetVersion: reuse };
-      }
-      return { outcome: PlanOutcome.PointAlias, steps: [pointAt(reuse)], ...previous, targetVersion: reuse };
-    }
+    if (reuse !== undefined) return reuseVersion(reuse);
     return {
       outcome: PlanOutcome.Publish,
       steps: [{ kind: 'publish-version', codeSha256: artifact.codeSha256 }, pointAt()],
@@ -107,6 +119,15 @@ function latestHoldsArtifact(latest: FunctionState, artifact: ArtifactFacts): bo
   // A Failed update leaves the old code serving; only a Successful (or never-updated) $LATEST counts.
   const settled = latest.lastUpdateStatus === undefined || latest.lastUpdateStatus === UpdateStatus.Successful;
   return settled && latest.codeSha256 === artifact.codeSha256;
+}
+
+function knownVersionHolds(known: PublishedVersion | undefined, artifact: ArtifactFacts): boolean {
+  return known !== undefined && isPublishedVersion(known.version) && known.codeSha256 === artifact.codeSha256;
+}
+
+/** A published version number: $LATEST (or anything else) never counts as immutable code. */
+export function isPublishedVersion(version: string): boolean {
+  return /^[1-9]\d*$/.test(version);
 }
 
 function newestVersionWith(versions: readonly PublishedVersion[], codeSha256: string): string | undefined {

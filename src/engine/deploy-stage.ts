@@ -51,6 +51,12 @@ export interface StageDeployRequest {
   readonly concurrency: number;
   readonly dryRun?: boolean;
   readonly options?: DeployTargetOptions;
+  /**
+   * Target id → the version the ledger recorded as holding this very artifact (the stage's
+   * current state, when its checksum is the artifact's). Versions are immutable, so a re-delivery
+   * reuses it instead of publishing the same code again.
+   */
+  readonly knownVersions?: Readonly<Record<string, string>>;
   /** Called once per target as soon as it finishes, for progress output and summary logs. */
   readonly onTargetDone?: (outcome: TargetOutcome) => void;
 }
@@ -116,6 +122,8 @@ async function deployOneTarget(
   const { artifact } = request;
   const options = request.options ?? DEFAULT_DEPLOY_TARGET_OPTIONS;
   const base = { target, codeSha256: artifact.codeSha256 };
+  const known = request.knownVersions;
+  const knownVersion = known !== undefined && Object.hasOwn(known, target.id) ? known[target.id] : undefined;
   try {
     const code = chooseCodeInput(artifact, target);
     const lambda = await deps.lambdaFor(target, buildSessionName(artifact.app, artifact.build));
@@ -125,7 +133,8 @@ async function deployOneTarget(
         codeSha256: artifact.codeSha256,
         via: 'zipFile' in code ? 'zip-file' : 's3-reference',
       };
-      const plan = planTargetDeploy(await observeTarget(target, facts, targetDeps, options), facts, target.alias);
+      const observation = await observeTarget(target, facts, targetDeps, options, knownVersion);
+      const plan = planTargetDeploy(observation, facts, target.alias);
       return {
         ...base,
         status: TargetStatus.Planned,
@@ -137,7 +146,13 @@ async function deployOneTarget(
     }
     const applied = await deployTarget(
       target,
-      { app: artifact.app, build: artifact.build, codeSha256: artifact.codeSha256, code },
+      {
+        app: artifact.app,
+        build: artifact.build,
+        codeSha256: artifact.codeSha256,
+        code,
+        ...(knownVersion === undefined ? {} : { knownVersion }),
+      },
       targetDeps,
       options,
     );

@@ -11,13 +11,14 @@ import type { Target } from '../core/config.js';
 import {
   type ArtifactFacts,
   type DeployStep,
+  isPublishedVersion,
   needsVersionList,
   planTargetDeploy,
   type TargetObservation,
   type TargetPlan,
 } from '../core/deploy-plan.js';
 import { ConflictError, DeployFailedError, isFerryError, TimeoutError } from '../core/errors.js';
-import { type FunctionState, UpdateStatus } from '../core/lambda-model.js';
+import { type FunctionState, type PublishedVersion, UpdateStatus } from '../core/lambda-model.js';
 import { type RetryDeps, retryTransient } from './retry.js';
 
 export interface DeployTargetOptions {
@@ -44,6 +45,8 @@ export interface TargetArtifact {
   readonly build: string;
   readonly codeSha256: string;
   readonly code: CodeInput;
+  /** The version the ledger recorded as holding this artifact on this target, if any. */
+  readonly knownVersion?: string;
 }
 
 export interface DeployTargetDeps extends RetryDeps {
@@ -59,12 +62,17 @@ export interface AppliedTarget {
   readonly version: string;
 }
 
-/** Reads what a plan needs: $LATEST (settled), the alias, and the versions when $LATEST already holds the artifact. */
+/**
+ * Reads what a plan needs: $LATEST (settled), the alias, the version the ledger knows for this
+ * artifact when there is one, and the versions when $LATEST already holds the artifact and no
+ * known version does.
+ */
 export async function observeTarget(
   target: Target,
   artifact: ArtifactFacts,
   deps: DeployTargetDeps,
   options: DeployTargetOptions,
+  knownVersion?: string,
 ): Promise<TargetObservation> {
   const call = <T>(fn: () => Promise<T>) => retryTransient(fn, options.backoff, deps);
   let latest = await call(() => deps.lambda.getFunction(target.functionName));
@@ -73,10 +81,40 @@ export async function observeTarget(
     latest = await waitForSettledUpdate(target, deps, options, { failOnFailed: false });
   }
   const alias = await call(() => deps.lambda.getAlias(target.functionName, target.alias));
-  const base = { latest, ...(alias ? { alias } : {}) };
+  const known = knownVersion === undefined ? undefined : await readKnownVersion(target, knownVersion, deps, options);
+  const base = { latest, ...(alias ? { alias } : {}), ...(known ? { knownVersion: known } : {}) };
   if (!needsVersionList(base, artifact)) return base;
   const versions = await call(() => deps.lambda.listVersions(target.functionName));
   return { ...base, versions };
+}
+
+/**
+ * The code of the version the ledger recorded, so the planner reuses it only while it really
+ * holds the artifact (a function deleted and re-created numbers its versions from 1 again).
+ * A version that no longer exists is simply not known.
+ */
+async function readKnownVersion(
+  target: Target,
+  version: string,
+  deps: DeployTargetDeps,
+  options: DeployTargetOptions,
+): Promise<PublishedVersion | undefined> {
+  if (!isPublishedVersion(version)) return undefined;
+  try {
+    const state = await retryTransient(
+      () => deps.lambda.getFunction(target.functionName, version),
+      options.backoff,
+      deps,
+    );
+    return {
+      version: state.version,
+      codeSha256: state.codeSha256,
+      ...(state.description ? { description: state.description } : {}),
+    };
+  } catch (error) {
+    if (isFerryError(error) && error.code === 'FUNCTION_NOT_FOUND') return undefined;
+    throw error;
+  }
 }
 
 /** Observes, plans and applies; re-plans when the function changed between reading and writing. */
@@ -92,7 +130,7 @@ export async function deployTarget(
   };
   let lastConflict: unknown;
   for (let round = 0; round <= options.maxReplans; round++) {
-    const observation = await observeTarget(target, facts, deps, options);
+    const observation = await observeTarget(target, facts, deps, options, artifact.knownVersion);
     const plan = planTargetDeploy(observation, facts, target.alias);
     try {
       return await applyPlan(target, artifact, plan, observation, deps, options);
@@ -203,20 +241,24 @@ async function pointAlias(
     );
     return;
   }
-  try {
-    await deps.lambda.createAlias({ functionName: target.functionName, alias: target.alias, version, description });
-  } catch (error) {
-    // Two deliveries raced to create the alias: the loser re-plans against the alias that now exists.
-    if (isFerryError(error) && error.code === 'LAMBDA_UPDATE_IN_PROGRESS') {
-      const existing = await call(() => deps.lambda.getAlias(target.functionName, target.alias));
-      if (existing) {
-        throw new ConflictError('LAMBDA_REVISION_CHANGED', `Alias ${target.alias} was created concurrently.`, {
-          cause: error,
-        });
+  // Throttling and an update still in progress are retried in place. A conflict because the alias
+  // now exists means two deliveries raced to create it: the loser re-plans against that alias at
+  // once (LAMBDA_REVISION_CHANGED is not retried in place) instead of repeating the create.
+  await call(async () => {
+    try {
+      await deps.lambda.createAlias({ functionName: target.functionName, alias: target.alias, version, description });
+    } catch (error) {
+      if (isFerryError(error) && error.code === 'LAMBDA_UPDATE_IN_PROGRESS') {
+        const existing = await call(() => deps.lambda.getAlias(target.functionName, target.alias));
+        if (existing) {
+          throw new ConflictError('LAMBDA_REVISION_CHANGED', `Alias ${target.alias} was created concurrently.`, {
+            cause: error,
+          });
+        }
       }
+      throw error;
     }
-    throw error;
-  }
+  });
 }
 
 /** Polls GetFunction until LastUpdateStatus leaves InProgress. Failed → DeployFailedError with Lambda's reason. */

@@ -18,6 +18,20 @@ export interface UploadedObject {
   readonly versionId?: string;
   readonly sizeBytes?: number;
   readonly region: string;
+  /** Who uploaded it, for the ledger (see describeUploader); default: the identity ferry runs as. */
+  readonly caller?: string;
+}
+
+const UPLOADER_PREFIX = 's3-uploader:';
+
+/**
+ * The ledger's caller for an upload: the principal S3 names in the event record
+ * (`userIdentity.principalId`, e.g. `AWS:AROA…:ci-session`), not ferry's own role. It comes from
+ * the event, so it is reduced to a log-safe alphabet and length before it reaches a log or the ledger.
+ */
+export function describeUploader(principalId: unknown): string {
+  const cleaned = typeof principalId === 'string' ? principalId.replace(/[^\w+=,.@:/-]/g, '-').slice(0, 128) : '';
+  return `${UPLOADER_PREFIX}${cleaned === '' ? 'unknown' : cleaned}`;
 }
 
 export interface UploadPlan {
@@ -74,6 +88,7 @@ export async function deployUpload(
       reason: describeError(error),
       errorCode: error.code,
       trigger: Trigger.Upload,
+      ...(object.caller ? { caller: object.caller } : {}),
     });
     await recordRejectedUpload(runtime, log, object, error);
     return {
@@ -109,6 +124,7 @@ export async function deployUpload(
     ...(object.sizeBytes === undefined ? {} : { sizeBytes: object.sizeBytes }),
     stages: plan.stages,
     trigger: Trigger.Upload,
+    ...(object.caller ? { caller: object.caller } : {}),
   });
 }
 
@@ -116,7 +132,7 @@ export async function deployUpload(
 export async function recordRejectedUpload(
   runtime: Runtime,
   log: DeployLog,
-  object: Pick<UploadedObject, 'bucket' | 'key' | 'versionId' | 'region'>,
+  object: Pick<UploadedObject, 'bucket' | 'key' | 'versionId' | 'region' | 'caller'>,
   error: InputError,
 ): Promise<void> {
   const app = typeof error.context.app === 'string' ? error.context.app : undefined;
@@ -132,6 +148,7 @@ export async function recordRejectedUpload(
         region: object.region,
       },
       trigger: Trigger.Upload,
+      ...(object.caller ? { caller: object.caller } : {}),
       error,
     });
   } catch (ledgerError) {

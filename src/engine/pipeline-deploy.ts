@@ -19,6 +19,7 @@ import {
   type FinishedTarget,
   fingerprintTargets,
   PipelineFailureType,
+  type PipelineInputArtifact,
   type PipelineJob,
   type PipelineParameters,
   type PipelineSelection,
@@ -36,6 +37,7 @@ import {
   Trigger,
 } from './deploy-build.js';
 import { TargetStatus } from './deploy-stage.js';
+import { recordRejected } from './ledger.js';
 import { stagePipelineArtifact } from './pipeline-artifact.js';
 
 export type PipelineReport =
@@ -75,10 +77,32 @@ export async function runPipelineJob(
   params: PipelineParameters,
 ): Promise<PipelineReport> {
   const { runtime } = deps;
-  const selection = selectPipelineTargets(runtime.config, params);
-  const state = job.continuationToken
-    ? await resumeState(runtime.store, runtime.config, job.continuationToken, params, selection)
-    : await startState(deps, job, params, selection);
+  // A new job's build is fixed before staging, so a refusal of its artifact names it.
+  const run = job.continuationToken
+    ? { token: job.continuationToken }
+    : { start: planStart(runtime, job, params), token: undefined };
+  const start = run.token === undefined ? run.start : undefined;
+  let selection: PipelineSelection;
+  let state: ContinuationState;
+  try {
+    selection = selectPipelineTargets(runtime.config, params);
+    state =
+      run.token === undefined
+        ? await startState(deps, job, params, selection, run.start)
+        : await resumeState(runtime.store, runtime.config, run.token, params, selection);
+  } catch (error) {
+    // Refused before the engine ran, so deployBuild never saw it: the ledger must hear it from here.
+    await recordRejectedJob(runtime, deps.log, {
+      jobId: job.jobId,
+      ...(start ? { executionId: start.executionId } : job.executionId ? { executionId: job.executionId } : {}),
+      app: params.app,
+      stage: params.stage,
+      ...(start ? { build: start.build } : params.build ? { build: params.build } : {}),
+      ...(job.inputArtifacts[0] ? { artifact: job.inputArtifacts[0] } : {}),
+      error,
+    });
+    throw error;
+  }
   const done = new Map(state.done.map((t) => [t.index, t] as const));
   const pending = selection.targets.map((target, index) => ({ target, index })).filter((t) => !done.has(t.index));
 
@@ -112,11 +136,23 @@ export async function runPipelineJob(
   return successReport(state, done, selection);
 }
 
+/** The run a new job starts: its execution id and build. */
+function planStart(
+  runtime: Runtime,
+  job: PipelineJob,
+  params: PipelineParameters,
+): { executionId: string; build: string } {
+  // Without an execution id the first job's id names the run; continuations keep it from the token.
+  const executionId = params.executionId ?? job.executionId ?? job.jobId;
+  return { executionId, build: params.build ?? deriveBuildId(new Date(runtime.now()), executionId) };
+}
+
 async function startState(
   deps: PipelineRunDeps,
   job: PipelineJob,
   params: PipelineParameters,
   selection: PipelineSelection,
+  start: { executionId: string; build: string },
 ): Promise<ContinuationState> {
   const { runtime } = deps;
   const input = job.inputArtifacts[0];
@@ -126,9 +162,7 @@ async function startState(
       'The action has no input artifact. Give it the artifact that holds the function zip (the build output) as its input.',
     );
   }
-  // Without an execution id the first job's id names the run; continuations keep it from the token.
-  const executionId = params.executionId ?? job.executionId ?? job.jobId;
-  const build = params.build ?? deriveBuildId(new Date(runtime.now()), executionId);
+  const { executionId, build } = start;
   const staged = await stagePipelineArtifact(
     {
       source: deps.openSourceStore(job.artifactCredentials),
@@ -340,6 +374,51 @@ function failureReport(
       5000,
     ),
   };
+}
+
+export interface RejectedJob {
+  readonly jobId: string;
+  readonly executionId?: string;
+  /** As the job named them; used only when configured. */
+  readonly app?: string;
+  readonly stage?: string;
+  readonly build?: string;
+  readonly artifact?: PipelineInputArtifact;
+  readonly error: unknown;
+}
+
+/**
+ * Records a job refused before the engine ran (bad UserParameters, no or unreadable input
+ * artifact, a corrupt, oversize or unsafe zip, a stale continuation token) with trigger
+ * `pipeline` and the job id: under the app (and stage) when configured, else under `_rejected`.
+ * Only permanent refusals are rejections; a transient failure is retried, not recorded as bad
+ * input. Best effort: a ledger failure is logged and never stops the job report.
+ */
+export async function recordRejectedJob(runtime: Runtime, log: DeployLog, job: RejectedJob): Promise<void> {
+  if (!isFerryError(job.error) || job.error.transient) return;
+  const { config } = runtime;
+  const app = job.app !== undefined && config.apps[job.app] !== undefined ? job.app : undefined;
+  const stage =
+    app !== undefined && job.stage !== undefined && config.stages.some((s) => s.name === job.stage)
+      ? job.stage
+      : undefined;
+  try {
+    await recordRejected(runtime, {
+      ...(app === undefined ? {} : { app }),
+      ...(stage === undefined ? {} : { stage }),
+      ...(job.build === undefined ? {} : { build: job.build }),
+      // The input artifact in the pipeline's store, when the job names one.
+      source: job.artifact ? { bucket: job.artifact.bucket, key: job.artifact.key } : { bucket: '', key: '' },
+      trigger: Trigger.Pipeline,
+      pipeline: { jobId: job.jobId, ...(job.executionId ? { executionId: job.executionId } : {}) },
+      error: job.error,
+    });
+  } catch (ledgerError) {
+    log.error('could not record the rejected pipeline job in the ledger', {
+      jobId: job.jobId,
+      reason: describeError(ledgerError),
+    });
+  }
 }
 
 /** The report for a thrown error: the job fails with a message saying what to fix. */

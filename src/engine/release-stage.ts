@@ -8,6 +8,7 @@ import pLimit from 'p-limit';
 import type { AppConfig, Target } from '../core/config.js';
 import { describeError, isFerryError } from '../core/errors.js';
 import {
+  type CurrentState,
   type LedgerEntry,
   LedgerOutcome,
   type LedgerSource,
@@ -92,7 +93,13 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
         return { stage, status: StageStatus.Skipped, outcomes: [], reason: order.reason, entryId: entry.id };
       }
       const outcomes = await deployToTargets(
-        { artifact, targets: req.targets, concurrency: runtime.config.concurrency, onTargetDone: req.onTargetDone },
+        {
+          artifact,
+          targets: req.targets,
+          concurrency: runtime.config.concurrency,
+          ...knownVersionsFor(current, artifact),
+          onTargetDone: req.onTargetDone,
+        },
         runtime,
       );
       const failed = outcomes.filter((o) => o.status === TargetStatus.Failed);
@@ -141,12 +148,26 @@ async function planStage(runtime: Runtime, req: StageRelease): Promise<StageResu
       targets: req.targets,
       concurrency: runtime.config.concurrency,
       dryRun: true,
+      ...knownVersionsFor(current, artifact),
       onTargetDone: req.onTargetDone,
     },
     runtime,
   );
   const failed = outcomes.some((o) => o.status === TargetStatus.Failed);
   return { stage, status: failed ? StageStatus.Failed : StageStatus.Planned, outcomes, reason: order.reason };
+}
+
+/**
+ * The versions the stage's current state records for this very artifact (same checksum): a
+ * re-delivery after a rollback, or a rebuild with identical bytes, reuses them rather than
+ * publishing the same code again. Read with the state the order check already needed: no extra request.
+ */
+export function knownVersionsFor(
+  current: CurrentState | undefined,
+  artifact: Pick<PreparedArtifact, 'codeSha256'>,
+): { knownVersions?: Readonly<Record<string, string>> } {
+  if (current === undefined || current.codeSha256 !== artifact.codeSha256) return {};
+  return Object.keys(current.targets).length > 0 ? { knownVersions: current.targets } : {};
 }
 
 async function pruneDeployed(

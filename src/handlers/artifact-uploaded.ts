@@ -9,7 +9,7 @@ import type { S3Event } from 'aws-lambda';
 import { decodeEventKey } from '../core/artifact-key.js';
 import { describeError, InputError } from '../core/errors.js';
 import { type BuildDeployResult, BuildStatus, type DeployLog } from '../engine/deploy-build.js';
-import { deployUpload, recordRejectedUpload } from '../engine/deploy-upload.js';
+import { deployUpload, describeUploader, recordRejectedUpload } from '../engine/deploy-upload.js';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
 import { loadConfig } from '../runtime/load-config.js';
 import { logger } from '../runtime/logger.js';
@@ -34,6 +34,8 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
     const results: UploadSummary['results'][number][] = [];
     const failures: string[] = [];
     for (const record of event.Records ?? []) {
+      // The uploader, for the ledger: who put the artifact there, not the role ferry runs as.
+      const caller = describeUploader(record.userIdentity?.principalId);
       let key: string;
       try {
         key = decodeEventKey(record.s3.object.key);
@@ -48,6 +50,7 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
               key: record.s3.object.key,
               region: record.awsRegion,
               ...(record.s3.object.versionId ? { versionId: record.s3.object.versionId } : {}),
+              caller,
             },
             error,
           );
@@ -73,6 +76,7 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
           region: record.awsRegion,
           ...(record.s3.object.versionId ? { versionId: record.s3.object.versionId } : {}),
           ...(typeof record.s3.object.size === 'number' ? { sizeBytes: record.s3.object.size } : {}),
+          caller,
         });
       } catch (error) {
         // Transient (a held lease, the ledger unreachable): the other records still run, then Lambda retries.

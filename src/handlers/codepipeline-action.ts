@@ -15,11 +15,18 @@ import middy from '@middy/core';
 import { createPipelineJobPort, type PipelineJobPort } from '../aws/codepipeline.js';
 import { createObjectStore, type ObjectStorePort } from '../aws/s3.js';
 import { describeError, InputError, isFerryError } from '../core/errors.js';
-import { type ArtifactCredentials, parsePipelineJob, parseUserParameters, readJobId } from '../core/pipeline-job.js';
+import {
+  type ArtifactCredentials,
+  type PipelineJob,
+  parsePipelineJob,
+  parseUserParameters,
+  readJobId,
+} from '../core/pipeline-job.js';
 import type { DeployLog } from '../engine/deploy-build.js';
 import {
   DEFAULT_SAFETY_MARGIN_MS,
   type PipelineReport,
+  recordRejectedJob,
   reportForError,
   runPipelineJob,
 } from '../engine/pipeline-deploy.js';
@@ -81,9 +88,12 @@ export function createCodePipelineActionHandler(options: CodePipelineActionOptio
     }
     let keys: Record<string, string> = { jobId };
     let report: PipelineReport;
+    let job: PipelineJob | undefined;
+    let parsed = false;
     try {
-      const job = parsePipelineJob(event);
+      job = parsePipelineJob(event);
       const params = parseUserParameters(job.userParameters);
+      parsed = true;
       keys = { jobId, app: params.app, stage: params.stage };
       log.info('pipeline job started', { ...keys, continued: job.continuationToken !== undefined });
       const runtime = options.getRuntime();
@@ -105,6 +115,8 @@ export function createCodePipelineActionHandler(options: CodePipelineActionOptio
         reason: describeError(error),
         errorCode: isFerryError(error) ? error.code : undefined,
       });
+      // Past parsing, the pipeline engine records its own refusals; a job refused while parsing is recorded here.
+      if (!parsed) await recordUnparsedJob(options.getRuntime, log, jobId, job, error);
     }
     await sendReport(options.getReporter(), jobId, report);
     log.info('pipeline job reported', {
@@ -114,6 +126,47 @@ export function createCodePipelineActionHandler(options: CodePipelineActionOptio
       ...(report.kind === 'success' ? { outputVariables: report.outputVariables } : {}),
     });
     return { jobId, result: report.kind };
+  };
+}
+
+/** Best effort: a job whose event or UserParameters were refused still reaches the ledger, if ferry's runtime can be built. */
+async function recordUnparsedJob(
+  getRuntime: () => Runtime,
+  log: DeployLog,
+  jobId: string,
+  job: PipelineJob | undefined,
+  error: unknown,
+): Promise<void> {
+  let runtime: Runtime;
+  try {
+    runtime = getRuntime();
+  } catch {
+    return; // No configuration, no ledger: the failure report and the log line carry the reason.
+  }
+  const named = peekParameters(job?.userParameters);
+  const input = job?.inputArtifacts[0];
+  await recordRejectedJob(runtime, log, {
+    jobId,
+    ...(job?.executionId ? { executionId: job.executionId } : {}),
+    ...named,
+    ...(input ? { artifact: input } : {}),
+    error,
+  });
+}
+
+/** The app and stage that UserParameters name, read leniently (they failed validation) to file the refusal under the app. */
+function peekParameters(text: string | undefined): { app?: string; stage?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch {
+    return {};
+  }
+  if (typeof value !== 'object' || value === null) return {};
+  const { app, stage } = value as { app?: unknown; stage?: unknown };
+  return {
+    ...(typeof app === 'string' ? { app } : {}),
+    ...(typeof stage === 'string' ? { stage } : {}),
   };
 }
 

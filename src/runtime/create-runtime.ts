@@ -47,7 +47,11 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     now,
   });
   const pacersFor = createPacerRegistry(options.rateLimits ?? DEFAULT_LAMBDA_RATE_LIMITS, { now, sleep });
-  const ports = new Map<string, LambdaPort>();
+  // One Lambda port per role, ExternalId and Region, for the latest session only: its client's
+  // credentials come from that session (named after its build), and a warm container that deploys
+  // build after build replaces the port instead of keeping one client per build. The pacers are
+  // per account and Region, shared by every port, so the account's budget stays one budget.
+  const ports = new Map<string, { readonly sessionName: string; readonly port: LambdaPort }>();
 
   const lambdaFor = async (target: Target, sessionName: string): Promise<LambdaPort> => {
     // Assume up front so a trust or ExternalId problem fails fast with the role named.
@@ -58,15 +62,15 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     };
     await assumer.assume(request);
     const key = `${target.roleArn}|${target.externalId ?? ''}|${target.region}`;
-    let port = ports.get(key);
-    if (!port) {
-      const client = new LambdaClient({ region: target.region, credentials: () => assumer.assume(request) });
-      port = paceLambdaPort(
-        createLambdaPort(client, { accountId: target.accountId, region: target.region, roleArn: target.roleArn }),
-        pacersFor(target.accountId, target.region),
-      );
-      ports.set(key, port);
-    }
+    const cached = ports.get(key);
+    if (cached?.sessionName === sessionName) return cached.port;
+    // A port of an earlier session is dropped, not destroyed: a deployment still using it finishes.
+    const client = new LambdaClient({ region: target.region, credentials: () => assumer.assume(request) });
+    const port = paceLambdaPort(
+      createLambdaPort(client, { accountId: target.accountId, region: target.region, roleArn: target.roleArn }),
+      pacersFor(target.accountId, target.region),
+    );
+    ports.set(key, { sessionName, port });
     return port;
   };
 

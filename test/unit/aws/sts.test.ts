@@ -39,7 +39,7 @@ describe('role assumption', () => {
     });
   });
 
-  it('caches credentials per role until shortly before they expire', async () => {
+  it('caches credentials per role and session until shortly before they expire', async () => {
     stsMock.on(AssumeRoleCommand).resolves(credentials(900_000));
     const assumer = createRoleAssumer(new STSClient({}), {
       durationSeconds: 900,
@@ -47,11 +47,23 @@ describe('role assumption', () => {
       refreshMarginMs: 60_000,
     });
     await assumer.assume({ roleArn: ROLE, sessionName: 'ferry-a-1' });
-    await assumer.assume({ roleArn: ROLE, sessionName: 'ferry-a-2' });
+    await assumer.assume({ roleArn: ROLE, sessionName: 'ferry-a-1' });
     expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
     now += 900_000 - 30_000; // inside the refresh margin
-    await assumer.assume({ roleArn: ROLE, sessionName: 'ferry-a-3' });
+    await assumer.assume({ roleArn: ROLE, sessionName: 'ferry-a-1' });
     expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+  });
+
+  it('assumes again for the next build, so CloudTrail names the build actually deployed', async () => {
+    stsMock.on(AssumeRoleCommand).resolves(credentials(900_000));
+    const assumer = createRoleAssumer(new STSClient({}), { durationSeconds: 900, now: () => now });
+    await assumer.assume({ roleArn: ROLE, sessionName: buildSessionName('orders-api', '1') });
+    await assumer.assume({ roleArn: ROLE, sessionName: buildSessionName('orders-api', '2') });
+    await assumer.assume({ roleArn: ROLE, sessionName: buildSessionName('orders-api', '2') });
+    expect(stsMock.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleSessionName)).toEqual([
+      'ferry-orders-api-1',
+      'ferry-orders-api-2',
+    ]);
   });
 
   it('keeps separate credentials for another ExternalId', async () => {

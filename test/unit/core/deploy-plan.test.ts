@@ -118,6 +118,78 @@ describe('planTargetDeploy', () => {
     expect(plan.targetVersion).toBe('10');
   });
 
+  describe('a version the ledger knows for this artifact', () => {
+    const known = (version: string, codeSha256 = NEW) => ({ version, codeSha256 });
+    // After a rollback from build 10 (v2) to build 9 (v1), $LATEST still holds build 10's code.
+    it.each([
+      {
+        name: 'alias on it, no canary: unchanged, whatever $LATEST holds',
+        observation: { latest: latest(OLD), alias: alias('1'), knownVersion: known('1') },
+        outcome: 'unchanged',
+        steps: [],
+      },
+      {
+        name: 'alias elsewhere: points the alias back at it, no new version',
+        observation: { latest: latest(OLD), alias: alias('2'), knownVersion: known('1') },
+        outcome: 'point-alias',
+        steps: [{ kind: 'point-alias', alias: 'live', version: '1', create: false, expectedRevisionId: 'alias-rev' }],
+      },
+      {
+        name: 'alias on it with a canary: clears the canary by pointing again',
+        observation: { latest: latest(OLD), alias: alias('1', { '2': 0.1 }), knownVersion: known('1') },
+        outcome: 'point-alias',
+        steps: [{ kind: 'point-alias', alias: 'live', version: '1', create: false, expectedRevisionId: 'alias-rev' }],
+      },
+      {
+        name: 'no alias: creates it on the known version',
+        observation: { latest: latest(OLD), knownVersion: known('1') },
+        outcome: 'point-alias',
+        steps: [{ kind: 'point-alias', alias: 'live', version: '1', create: true }],
+      },
+      {
+        name: 'preferred over a newer duplicate found among the versions',
+        observation: {
+          latest: latest(NEW),
+          alias: alias('1'),
+          knownVersion: known('1'),
+          versions: [
+            { version: '1', codeSha256: NEW },
+            { version: '3', codeSha256: NEW },
+          ],
+        },
+        outcome: 'unchanged',
+        steps: [],
+      },
+      {
+        name: 'while $LATEST is mid-way through a failed update of other code',
+        observation: { latest: latest(OLD, 'Failed'), alias: alias('1'), knownVersion: known('1') },
+        outcome: 'unchanged',
+        steps: [],
+      },
+    ])('$name', ({ observation, outcome, steps }) => {
+      const plan = planTargetDeploy(observation as TargetObservation, artifact, 'live');
+      expect(plan.outcome).toBe(outcome);
+      expect(plan.steps).toEqual(steps);
+      expect(plan.targetVersion).toBe('1');
+      expect(plan.previousVersion).toBe(observation.alias?.functionVersion);
+    });
+
+    it.each([
+      { name: 'it holds other code (the function was re-created)', knownVersion: known('1', OLD) },
+      { name: 'it is $LATEST, which is not immutable', knownVersion: known('$LATEST') },
+      { name: 'it is not a version number', knownVersion: known('live') },
+    ])('is ignored when $name: the code is deployed', ({ knownVersion }) => {
+      const plan = planTargetDeploy({ latest: latest(OLD), alias: alias('1'), knownVersion }, artifact, 'live');
+      expect(plan.outcome).toBe('deploy');
+    });
+
+    it('makes the version list unnecessary only when it holds the artifact', () => {
+      expect(needsVersionList({ latest: latest(NEW), knownVersion: known('1') }, artifact)).toBe(false);
+      expect(needsVersionList({ latest: latest(NEW), knownVersion: known('1', OLD) }, artifact)).toBe(true);
+      expect(needsVersionList({ latest: latest(OLD), knownVersion: known('1') }, artifact)).toBe(false);
+    });
+  });
+
   it('asks for the version list only when $LATEST already holds the artifact', () => {
     expect(needsVersionList({ latest: latest(NEW) }, artifact)).toBe(true);
     expect(needsVersionList({ latest: latest(OLD) }, artifact)).toBe(false);
@@ -171,6 +243,39 @@ describe('planTargetDeploy', () => {
           const kinds = plan.steps.map((s) => s.kind);
           if (kinds.includes('update-code'))
             expect(kinds.indexOf('wait-for-update')).toBeLessThan(kinds.indexOf('publish-version'));
+        }),
+      );
+    });
+
+    it('with a known version holding the artifact: never touches the code or publishes, and ends on it', () => {
+      const knownVersion = fc.record({ version: fc.integer({ min: 1, max: 50 }).map(String), codeSha256: sha });
+      fc.assert(
+        fc.property(observation, knownVersion, (obs, known) => {
+          const o: TargetObservation = {
+            latest: obs.latest,
+            versions: obs.versions,
+            knownVersion: known,
+            ...(obs.alias ? { alias: obs.alias } : {}),
+          };
+          const plan = planTargetDeploy(o, artifact, 'live');
+          const kinds = plan.steps.map((s) => s.kind);
+          if (known.codeSha256 !== NEW) {
+            // Not the artifact: the plan is exactly the one without the known version.
+            const { knownVersion: _ignored, ...without } = o;
+            expect(plan).toEqual(planTargetDeploy(without, artifact, 'live'));
+            return;
+          }
+          expect(kinds).not.toContain('update-code');
+          expect(kinds).not.toContain('publish-version');
+          expect(plan.targetVersion).toBe(known.version);
+          const settled = obs.alias?.functionVersion === known.version && Object.keys(obs.alias.routing).length === 0;
+          if (settled) expect(plan).toMatchObject({ outcome: 'unchanged', steps: [] });
+          else {
+            expect(plan.outcome).toBe('point-alias');
+            expect(plan.steps).toEqual([
+              expect.objectContaining({ kind: 'point-alias', version: known.version, create: obs.alias === undefined }),
+            ]);
+          }
         }),
       );
     });

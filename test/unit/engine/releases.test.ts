@@ -247,6 +247,57 @@ describe('rollback', () => {
     expect(world.lambda.fn(dev).aliases.get('live')?.functionVersion).toBe('1');
   });
 
+  it('a re-delivery of the build rolled back to reuses its version: no duplicate, the alias stays', async () => {
+    await upload('9');
+    await upload('10');
+    await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', trigger: 'cli' });
+    const fn = world.lambda.fn(dev);
+    expect(fn.aliases.get('live')?.functionVersion).toBe('1');
+    expect(current('dev')).toMatchObject({ build: '9', rolledBackFrom: '10', targets: { [dev.id]: '1' } });
+    const calls = fn.calls.length;
+
+    // S3 delivers the event for build 9 again: $LATEST still holds build 10's code.
+    const again = await upload('9');
+
+    expect(again.status).toBe(BuildStatus.Succeeded);
+    expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'unchanged', version: '1', previousVersion: '1' });
+    expect(fn.versions.map((v) => v.version)).toEqual(['1', '2']);
+    expect(fn.aliases.get('live')?.functionVersion).toBe('1');
+    expect(fn.calls.slice(calls).filter((c) => !/^(Get|List)/.test(c))).toEqual([]);
+    expect(current('dev')).toMatchObject({ build: '9', rolledBackFrom: '10', targets: { [dev.id]: '1' } });
+  });
+
+  it('after a rollback, a re-delivery points an alias moved elsewhere back at the known version', async () => {
+    await upload('9');
+    await upload('10');
+    await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', trigger: 'cli' });
+    world.lambda.moveAlias(dev, '2');
+
+    const again = await upload('9');
+
+    const fn = world.lambda.fn(dev);
+    expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'unchanged', version: '1', previousVersion: '2' });
+    expect(again.stages[0]?.outcomes[0]?.plan?.outcome).toBe('point-alias');
+    expect(fn.versions).toHaveLength(2);
+    expect(fn.aliases.get('live')?.functionVersion).toBe('1');
+  });
+
+  it('a known version that no longer holds the artifact is not trusted: the code is deployed again', async () => {
+    await upload('9');
+    await upload('10');
+    await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', trigger: 'cli' });
+    // The function was re-created meanwhile: version 1 now holds other code.
+    const fn = world.lambda.fn(dev);
+    const first = fn.versions[0];
+    if (!first) throw new Error('no version');
+    fn.versions[0] = { ...first, codeSha256: 'c29tZXRoaW5nLWVsc2U=' };
+
+    const again = await upload('9');
+
+    expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'deployed', version: '3' });
+    expect(fn.versions.find((v) => v.version === '3')?.codeSha256).toBe(sha256(zips.get('9') as Buffer));
+  });
+
   it('rolls back to a named build or version, and a dry run moves nothing', async () => {
     for (const b of ['1', '2', '3']) await upload(b);
     const planned = await rollback(world.runtime, log, {

@@ -184,6 +184,33 @@ describe('artifact-uploaded handler', () => {
     expect(lambda).toHaveReceivedCommandTimes(PublishVersionCommand, 4);
   });
 
+  it('absorbs throttling of the first CreateAlias with backoff', async () => {
+    const zip = await makeZip([{ name: 'index.mjs', content: 'throttled-create' }]);
+    serveObject(zip);
+    fake.failNext('CreateAlias', new TooManyRequestsException({ message: 'Rate exceeded', ...meta }), 2);
+    const summary = await handlerUnderTest()(eventFor('artifacts/orders-api/16.zip'));
+    expect(summary.results[0]?.status).toBe('succeeded');
+    expect(lambda).toHaveReceivedCommandTimes(CreateAliasCommand, 3);
+    expect(fn.alias?.version).toBe('1');
+    expect(fn.versions).toHaveLength(1);
+  });
+
+  it('an alias created concurrently is not created again: ferry re-plans and moves it', async () => {
+    const zip = await makeZip([{ name: 'index.mjs', content: 'raced-create' }]);
+    serveObject(zip);
+    lambda.on(CreateAliasCommand).callsFakeOnce(() => {
+      // Another delivery won the race between ferry's GetAlias and its CreateAlias.
+      fn.alias = { version: '1', revisionId: 'other-writer', routing: { '1': 0.5 } };
+      throw new ResourceConflictException({ message: 'Alias already exists: live', ...meta });
+    });
+    const summary = await handlerUnderTest()(eventFor('artifacts/orders-api/17.zip'));
+    expect(summary.results[0]?.status).toBe('succeeded');
+    expect(lambda).toHaveReceivedCommandTimes(CreateAliasCommand, 1);
+    expect(lambda).toHaveReceivedCommandWith(UpdateAliasCommand, { FunctionVersion: '1', RevisionId: 'other-writer' });
+    expect(fn.alias).toMatchObject({ version: '1', routing: {} });
+    expect(fn.versions).toHaveLength(1);
+  });
+
   it('fails the invocation when throttling outlasts the retries, so Lambda retries it', async () => {
     const zip = await makeZip([{ name: 'index.mjs', content: 'throttled-forever' }]);
     serveObject(zip);
@@ -318,7 +345,8 @@ describe('artifact-uploaded handler', () => {
       build: '30',
       codeSha256: sha256(zip),
       trigger: 'upload',
-      caller: 'arn:aws:sts::111111111111:assumed-role/ferry/fn',
+      // The uploader the S3 event names, not ferry's own role.
+      caller: 's3-uploader:AWS:AROAEXAMPLEID:ci-upload',
       outcome: 'succeeded',
       source: { bucket: BUCKET, key: 'artifacts/orders-api/30.zip', versionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' },
       targets: [{ targetId: '222222222222/eu-west-1/orders-api:live', version: '1', outcome: 'deployed' }],
@@ -328,6 +356,61 @@ describe('artifact-uploaded handler', () => {
       targets: { '222222222222/eu-west-1/orders-api:live': '1' },
     });
     expect(memory.read<{ released: boolean }>(BUCKET, 'leases/orders-api/dev.json')?.released).toBe(true);
+  });
+
+  it('names the uploader of a rejected upload in the ledger, and keeps an odd principal log-safe', async () => {
+    const event = eventFor('artifacts/payments/1.zip');
+    const malformed = eventFor('artifacts/orders-api/nested/1.zip');
+    const record = malformed.Records[0];
+    if (!record) throw new Error('no record');
+    record.userIdentity.principalId = 'AWS:AROAEXAMPLEID:ci\nforged line {"level":"error"}';
+    await handlerUnderTest()({ Records: [...event.Records, record] });
+
+    const rejected = memory.docs<LedgerEntry>(BUCKET, 'ledger/_rejected/');
+    expect(rejected.map((e) => [e.code, e.caller]).sort()).toEqual([
+      ['KEY_MALFORMED', 's3-uploader:AWS:AROAEXAMPLEID:ci-forged-line---level-:-error--'],
+      ['UNKNOWN_APP', 's3-uploader:AWS:AROAEXAMPLEID:ci-upload'],
+    ]);
+    expect(sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
+  });
+
+  it('a rejected artifact of a known app names the uploader too', async () => {
+    serveObject(Buffer.from('not a zip'));
+    await handlerUnderTest()(eventFor('artifacts/orders-api/26.zip'));
+    const [bad] = memory.docs<LedgerEntry>(BUCKET, 'ledger/orders-api/dev/entries/');
+    expect(bad).toMatchObject({ outcome: 'rejected', caller: 's3-uploader:AWS:AROAEXAMPLEID:ci-upload' });
+  });
+
+  describe('an app name that is a property of every object is not an app', () => {
+    const expectRejectedUnderRejected = async (name: string, code: string, reason: RegExp) => {
+      const key = `artifacts/${name}/1.zip`;
+      const summary = await handlerUnderTest()(eventFor(key));
+
+      expect(summary.results).toEqual([expect.objectContaining({ status: 'rejected', key })]);
+      expect(summary.results[0]?.reason).toMatch(reason);
+      const warning = log.lines.find((l) => l.message === 'upload rejected');
+      expect(warning).toMatchObject({ level: 'warn', attributes: { key } });
+      expect(warning?.attributes.reason).toMatch(reason);
+      const [entry, ...others] = memory.docs<LedgerEntry>(BUCKET, 'ledger/_rejected/');
+      expect(others).toEqual([]);
+      expect(entry).toMatchObject({ app: '_rejected', outcome: 'rejected', code, trigger: 'upload' });
+      expect(entry?.source).toMatchObject({ bucket: BUCKET, key });
+      expect(entry?.reason).toMatch(reason);
+      expect(memory.docs(BUCKET, `ledger/${name}/`)).toEqual([]);
+      expect(s3).not.toHaveReceivedCommand(GetObjectCommand);
+      expect(sts).not.toHaveReceivedCommand(AssumeRoleCommand);
+      expect(lambda).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    };
+
+    it('constructor: rejected as an unknown app, in the log and the ledger', async () => {
+      await expectRejectedUnderRejected('constructor', 'UNKNOWN_APP', /UNKNOWN_APP: No app 'constructor'/);
+      expect(log.lines.find((l) => l.message === 'upload rejected')?.attributes.errorCode).toBe('UNKNOWN_APP');
+    });
+
+    // App names are lower case, so these never reach the app lookup: the key itself is refused.
+    it.each(['toString', 'hasOwnProperty', '__proto__'])('%s: rejected as a malformed key', async (name) => {
+      await expectRejectedUnderRejected(name, 'KEY_MALFORMED', new RegExp(`KEY_MALFORMED: The app '${name}'`));
+    });
   });
 
   it('skips an older build that arrives after a newer one, without failing the invocation', async () => {

@@ -10,12 +10,13 @@ import {
   PublishVersionCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPipelineJobPort } from '../../../src/aws/codepipeline.js';
 import { parseConfig } from '../../../src/core/config.js';
+import type { LedgerEntry } from '../../../src/core/ledger-model.js';
 import { createCodePipelineActionHandler } from '../../../src/handlers/codepipeline-action.js';
 import { createRuntime, type Runtime } from '../../../src/runtime/create-runtime.js';
 import { createFakeLambda, type FakeLambda, sha256 } from '../../support/fake-lambda.js';
@@ -40,7 +41,7 @@ const SECRETS = [
 ];
 
 const BUCKET = 'ferry-artifacts-111111111111';
-const config = parseConfig({
+const rawConfig = {
   artifactBucket: BUCKET,
   region: 'eu-west-1',
   externalId: 'ferry-ext',
@@ -57,7 +58,8 @@ const config = parseConfig({
     },
     'billing-api': { targets: { prod: [{ account: '444444444444', function: 'billing' }] } },
   },
-});
+};
+const config = parseConfig(rawConfig);
 
 const s3Input = (fixture: JobEvent) => {
   const artifacts = fixture['CodePipeline.job'].data.inputArtifacts as {
@@ -225,7 +227,8 @@ describe('codepipeline-action handler', () => {
     }
     expect(failure()?.failureDetails?.message).toMatch(/unknown key 'tragets'/);
     expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
-    expect(s3.mock).not.toHaveReceivedCommand(PutObjectCommand);
+    // Nothing staged: the only writes are the ledger's records of the refusals.
+    expect(s3.keys(BUCKET).filter((k) => !k.startsWith('ledger/'))).toEqual([]);
   });
 
   it('fails the job naming the known apps when the app is not configured', async () => {
@@ -352,6 +355,203 @@ describe('codepipeline-action handler', () => {
     expect(failure()?.failureDetails?.type).toBe('ConfigurationError');
     expect(failure()?.failureDetails?.message).toMatch(/continuation token is not one this version of ferry wrote/);
     expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+  });
+});
+
+describe('codepipeline-action: refused jobs reach the ledger', () => {
+  const JOB = '11111111-abcd-1111-abcd-111111abcdef';
+  const PIPELINE_BUCKET = 'codepipeline-eu-west-1-123456789012';
+  const INPUT_KEY = 'billing-pipeline/BuildOutput/Xk3pQ9r.zip';
+
+  /** Ledger entries under a prefix, parsed. */
+  const ledger = (prefix: string): LedgerEntry[] =>
+    s3
+      .keys(BUCKET)
+      .filter((k) => k.startsWith(prefix) && k.includes('/entries/'))
+      .map((k) => JSON.parse(s3.latest(BUCKET, k)?.body.toString('utf8') ?? '{}') as LedgerEntry);
+  const allEntries = () => ledger('ledger/');
+
+  it.each([
+    {
+      name: 'not JSON',
+      parameters: 'not json',
+      prefix: 'ledger/_rejected/',
+      where: { app: '_rejected' },
+    },
+    {
+      name: 'a missing stage, under the app it names',
+      parameters: '{"app":"billing-api"}',
+      prefix: 'ledger/billing-api/_upload/',
+      where: { app: 'billing-api', stage: '_upload' },
+    },
+    {
+      name: 'an unknown key, under the app and stage it names',
+      parameters: '{"app":"billing-api","stage":"prod","tragets":["x"]}',
+      prefix: 'ledger/billing-api/prod/',
+      where: { app: 'billing-api', stage: 'prod' },
+    },
+    {
+      name: 'an app that is not configured, under _rejected',
+      parameters: '{"app":"payments","stage":"prod"}',
+      prefix: 'ledger/_rejected/',
+      where: { app: '_rejected', code: 'UNKNOWN_APP' },
+    },
+    {
+      name: 'an app named like an object property, under _rejected',
+      parameters: '{"app":"constructor","stage":"prod"}',
+      prefix: 'ledger/_rejected/',
+      where: { app: '_rejected', code: 'UNKNOWN_APP' },
+    },
+  ])(
+    'bad UserParameters ($name) are recorded with trigger pipeline and the job id',
+    async ({ parameters, prefix, where }) => {
+      await handlerUnderTest()(withParameters(singleFixture, parameters), plenty);
+
+      expect(failure()?.failureDetails?.type).toBe('ConfigurationError');
+      const entries = allEntries();
+      expect(entries).toHaveLength(1);
+      expect(ledger(prefix)).toHaveLength(1);
+      expect(entries[0]).toMatchObject({
+        outcome: 'rejected',
+        trigger: 'pipeline',
+        pipeline: { jobId: JOB },
+        targets: [],
+        source: { bucket: PIPELINE_BUCKET, key: INPUT_KEY },
+        code: expect.stringMatching(/^(PIPELINE_PARAMETERS_INVALID|UNKNOWN_APP)$/),
+        ...where,
+      });
+      expect(entries[0]?.reason).toBe(failure()?.failureDetails?.message);
+      expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    },
+  );
+
+  it('a missing input artifact is recorded under the app and stage, naming the build and the artifact', async () => {
+    await handlerUnderTest()(singleFixture, plenty);
+
+    expect(failure()?.failureDetails?.message).toMatch(/does not exist/);
+    const [entry, ...others] = ledger('ledger/billing-api/prod/');
+    expect(others).toEqual([]);
+    expect(entry).toMatchObject({
+      app: 'billing-api',
+      stage: 'prod',
+      build: '2026.11.22-42',
+      outcome: 'rejected',
+      code: 'PIPELINE_ARTIFACT_NOT_FOUND',
+      trigger: 'pipeline',
+      pipeline: { jobId: JOB, executionId: JOB },
+      source: { bucket: PIPELINE_BUCKET, key: INPUT_KEY },
+      caller: 'arn:aws:sts::111111111111:assumed-role/ferry-exec/ferry',
+    });
+  });
+
+  it('an action without an input artifact is recorded', async () => {
+    const event = structuredClone(singleFixture);
+    event['CodePipeline.job'].data.inputArtifacts = [];
+    await handlerUnderTest()(event, plenty);
+
+    expect(failure()?.failureDetails?.message).toMatch(/no input artifact/);
+    expect(ledger('ledger/billing-api/prod/')).toEqual([
+      expect.objectContaining({
+        outcome: 'rejected',
+        code: 'PIPELINE_NO_INPUT_ARTIFACT',
+        pipeline: { jobId: JOB, executionId: JOB },
+      }),
+    ]);
+  });
+
+  it.each([
+    { name: 'a corrupt zip', body: async () => Buffer.from('this is not a zip at all'), code: 'ARTIFACT_CORRUPT' },
+    {
+      name: 'a zip with a .. entry',
+      body: async () => {
+        const { patchZipEntry } = await import('../../support/zips.js');
+        return patchZipEntry(await makeZip([{ name: 'aa/evil.js', content: 'x' }]), 0, { name: '../evil.js' });
+      },
+      code: 'ARTIFACT_UNSAFE_PATH',
+    },
+    {
+      name: 'an oversize zip',
+      body: async () => makeZip([{ name: 'big.bin', size: 4096, compress: false }]),
+      code: 'ARTIFACT_TOO_LARGE',
+      limits: { maxArtifactBytes: 1024 },
+    },
+  ])('$name is recorded as rejected, and nothing is staged or deployed', async ({ body, code, limits }) => {
+    if (limits) {
+      const small = parseConfig({ ...rawConfig, limits });
+      runtime = createRuntime(small, { sleep: async () => {}, random: () => 0, env: {} });
+    }
+    s3.put(PIPELINE_BUCKET, INPUT_KEY, await body());
+
+    await handlerUnderTest()(singleFixture, plenty);
+
+    expect(reportCount()).toBe(1);
+    expect(failure()?.failureDetails?.message).toContain(code);
+    expect(ledger('ledger/billing-api/prod/')).toEqual([
+      expect.objectContaining({
+        outcome: 'rejected',
+        code,
+        build: '2026.11.22-42',
+        trigger: 'pipeline',
+        pipeline: expect.objectContaining({ jobId: JOB }),
+      }),
+    ]);
+    expect(s3.keys(BUCKET).filter((k) => k.startsWith('artifacts/'))).toEqual([]);
+    expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+  });
+
+  it('a malformed job event with a job id is recorded under _rejected', async () => {
+    const event = structuredClone(singleFixture);
+    delete (event['CodePipeline.job'].data as Record<string, unknown>).artifactCredentials;
+    await handlerUnderTest()(event, plenty);
+
+    expect(failure()?.failureDetails?.message).toMatch(/PIPELINE_EVENT_INVALID/);
+    expect(ledger('ledger/_rejected/')).toEqual([
+      expect.objectContaining({ outcome: 'rejected', code: 'PIPELINE_EVENT_INVALID', pipeline: { jobId: JOB } }),
+    ]);
+  });
+
+  it('a garbled continuation token is recorded with the job id', async () => {
+    const event = withParameters(continuedFixture, paramsOf(continuedFixture), 'ferry1.eyJiIjoiMSJ9.AAAAAAAAAAAAAAAA');
+    await handlerUnderTest()(event, plenty);
+    expect(ledger('ledger/orders-api/dev/')).toEqual([
+      expect.objectContaining({
+        outcome: 'rejected',
+        trigger: 'pipeline',
+        pipeline: expect.objectContaining({ jobId: continuedFixture['CodePipeline.job'].id }),
+      }),
+    ]);
+  });
+
+  it('a ledger that cannot be written does not stop the failure report', async () => {
+    s3.mock
+      .on(PutObjectCommand, { Bucket: BUCKET })
+      .rejects(
+        new S3ServiceException({ name: 'ServiceUnavailable', $fault: 'server', message: 'down', $metadata: {} }),
+      );
+
+    const result = await handlerUnderTest()(withParameters(singleFixture, 'not json'), plenty);
+    await handlerUnderTest()(singleFixture, plenty);
+
+    expect(result.result).toBe('failure');
+    expect(reportCount()).toBe(2);
+    const logged = log.lines.filter((l) => l.message === 'could not record the rejected pipeline job in the ledger');
+    expect(logged).toHaveLength(2);
+    expect(logged.map((l) => [l.level, l.attributes.jobId])).toEqual([
+      ['error', JOB],
+      ['error', JOB],
+    ]);
+  });
+
+  it('a deployment refused by the engine is recorded once, not again by the action', async () => {
+    const zip = await makeZip([{ name: 'index.mjs', content: 'x' }]);
+    s3.put(PIPELINE_BUCKET, INPUT_KEY, zip);
+    fake.failNext(
+      'UpdateFunctionCode',
+      new InvalidParameterValueException({ message: 'Layer conflict', $metadata: {} }),
+      10,
+    );
+    await handlerUnderTest()(singleFixture, plenty);
+    expect(allEntries().map((e) => e.outcome)).toEqual(['failed']);
   });
 });
 

@@ -1,0 +1,79 @@
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/core/config.js';
+import { buildSessionName } from '../../../src/core/session-name.js';
+import { createRuntime } from '../../../src/runtime/create-runtime.js';
+
+const config = parseConfig({
+  artifactBucket: 'ferry-artifacts-111111111111',
+  region: 'eu-west-1',
+  externalId: 'ferry-ext',
+  stages: [{ name: 'dev' }],
+  apps: {
+    'orders-api': {
+      targets: {
+        dev: [
+          { account: '222222222222', function: 'orders-api' },
+          { account: '222222222222', function: 'orders-worker' },
+        ],
+      },
+    },
+  },
+});
+const [api, worker] = config.apps['orders-api']?.targets.dev ?? [];
+if (!api || !worker) throw new Error('config');
+
+const sts = mockClient(STSClient);
+const lambda = mockClient(LambdaClient);
+
+beforeEach(() => {
+  sts.reset();
+  lambda.reset();
+  // Each session gets credentials that name it, so a test can tell whose credentials a client signs with.
+  sts.on(AssumeRoleCommand).callsFake((input: { RoleSessionName?: string }) => ({
+    Credentials: {
+      AccessKeyId: `ASIA-${input.RoleSessionName}`,
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(Date.now() + 3_600_000),
+    },
+  }));
+  lambda.on(GetFunctionCommand).resolves({
+    Configuration: { FunctionName: 'orders-api', CodeSha256: 'x', RevisionId: 'r', Version: '$LATEST' },
+  });
+});
+
+afterAll(() => {
+  sts.restore();
+  lambda.restore();
+});
+
+/** The access key the Lambda client behind a port signs with (read from the client the mock saw). */
+async function signingKeyOf(call: number): Promise<string> {
+  const client = lambda.commandCalls(GetFunctionCommand)[call]?.thisValue as LambdaClient | undefined;
+  if (!client) throw new Error(`no GetFunction call ${call}`);
+  return (await client.config.credentials()).accessKeyId;
+}
+
+describe('runtime Lambda ports', () => {
+  it('signs each build with its own session, and keeps one port per role and Region', async () => {
+    const runtime = createRuntime(config, { env: {} });
+    const first = await runtime.lambdaFor(api, buildSessionName('orders-api', '1'));
+    expect(await runtime.lambdaFor(worker, buildSessionName('orders-api', '1'))).toBe(first);
+    await first.getFunction('orders-api');
+
+    const second = await runtime.lambdaFor(api, buildSessionName('orders-api', '2'));
+    expect(second).not.toBe(first);
+    expect(await runtime.lambdaFor(worker, buildSessionName('orders-api', '2'))).toBe(second);
+    await second.getFunction('orders-api');
+
+    expect(await signingKeyOf(0)).toBe('ASIA-ferry-orders-api-1');
+    expect(await signingKeyOf(1)).toBe('ASIA-ferry-orders-api-2');
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleSessionName)).toEqual([
+      'ferry-orders-api-1',
+      'ferry-orders-api-2',
+    ]);
+  });
+});
