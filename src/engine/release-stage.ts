@@ -22,7 +22,7 @@ import { buildSessionName } from '../core/session-name.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-build.js';
 import { deployToTargets, type TargetOutcome, TargetStatus } from './deploy-stage.js';
-import { withLease } from './lease.js';
+import { type HeldLease, type LeaseLost, withLease } from './lease.js';
 import { readCurrent, recordAttempt, startAttempt } from './ledger.js';
 import type { PreparedArtifact } from './prepare-artifact.js';
 import { type PruneResult, pruneTarget } from './prune.js';
@@ -123,12 +123,7 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
         ...(pruned.length > 0 ? { pruned } : {}),
       };
     },
-    (held) =>
-      log.warn('lease was taken over before release; this run outlived leaseSeconds', {
-        app: req.app.name,
-        stage,
-        owner: held.lease.owner,
-      }),
+    (held, lost) => logLeaseLost(log, held, lost, req.app.name, stage),
   );
 }
 
@@ -249,4 +244,13 @@ export function toLedgerTarget(o: TargetOutcome): LedgerTarget {
     ...(o.error ? { reason: describeError(o.error) } : {}),
     ...(o.error && isFerryError(o.error) ? { code: o.error.code } : {}),
   };
+}
+
+/** Another run took the stage's lease over (it found it expired): this run held it too long. */
+export function logLeaseLost(log: DeployLog, held: HeldLease, lost: LeaseLost, app: string, stage: string): void {
+  log.warn(`the lease was taken over (found at ${lost.when}); this run held it past leaseSeconds without renewing`, {
+    app,
+    stage,
+    owner: held.lease.owner,
+  });
 }

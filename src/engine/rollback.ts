@@ -29,6 +29,7 @@ import type { DeployLog } from './deploy-build.js';
 import { DEFAULT_DEPLOY_TARGET_OPTIONS, parseVersionDescription } from './deploy-target.js';
 import { withLease } from './lease.js';
 import { readCurrent, readHistory, recordAttempt, resolveCaller, startAttempt } from './ledger.js';
+import { logLeaseLost } from './release-stage.js';
 import { retryTransient } from './retry.js';
 
 export interface RollbackRequest {
@@ -158,6 +159,7 @@ export async function rollback(runtime: Runtime, log: DeployLog, req: RollbackRe
       });
       return { ...result(req, planned, moved, status), reason, entryId: entry.id };
     },
+    (held, lost) => logLeaseLost(log, held, lost, app.name, stage.name),
   );
 }
 
