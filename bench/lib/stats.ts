@@ -9,11 +9,6 @@ export function median(values: readonly number[]): number {
 }
 
 /** Median of the per-pair ratios a[i] / b[i]: each pair ran back to back, so machine noise mostly cancels. */
-/** The arithmetic mean: for amortized costs, where a median would hide the occasional expensive round. */
-export function mean(values: readonly number[]): number {
-  return values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
-}
-
 export function medianRatio(a: readonly number[], b: readonly number[]): number {
   const n = Math.min(a.length, b.length);
   const ratios: number[] = [];
