@@ -50,3 +50,17 @@ export function decideReleaseOrder(current: CurrentState | undefined, q: OrderQu
   }
   return { action: 'deploy', redelivery: false, reason: `build ${q.build} is newer than ${current.build}` };
 }
+
+/**
+ * The skips that follow from the build id alone (older than the stage's build, or rolled back
+ * from), decidable before the artifact is read. The same build is never skipped here: whether its
+ * bytes changed needs the checksum, which the locked check after verification has.
+ */
+export function decideSkipByBuild(
+  current: CurrentState | undefined,
+  q: Omit<OrderQuestion, 'codeSha256'>,
+): Extract<OrderDecision, { action: 'skip' }> | undefined {
+  if (current === undefined) return undefined;
+  const decision = decideReleaseOrder(current, { ...q, codeSha256: current.codeSha256 });
+  return decision.action === 'skip' ? decision : undefined;
+}

@@ -12,6 +12,7 @@ import { type LedgerEntry, LedgerOutcome, type PipelineContext, Trigger } from '
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { TargetOutcome } from './deploy-stage.js';
 import { TargetStatus } from './deploy-stage.js';
+import { skipStaleBuild } from './early-skip.js';
 import { recordAttempt, recordRejected, resolveCaller, startAttempt, writeEntry } from './ledger.js';
 import { type PreparedArtifact, prepareArtifact } from './prepare-artifact.js';
 import { releaseToStage, type StageResult, StageStatus, sourceOf } from './release-stage.js';
@@ -74,6 +75,10 @@ export async function deployBuild(
   const { app, build } = request;
   const attempt = startAttempt(runtime);
   const caller = request.dryRun ? (request.caller ?? 'dry-run') : await resolveCaller(runtime, request.caller);
+  if (!request.dryRun) {
+    const stale = await skipStaleBuild(runtime, log, request, caller);
+    if (stale) return stale;
+  }
   let artifact: PreparedArtifact;
   try {
     artifact = await prepareArtifact(

@@ -38,6 +38,8 @@ export class MemoryS3 {
   beforeGet?: (key: string) => Promise<void> | void;
   /** Every document key read through `store()`, in order. */
   readonly reads: string[] = [];
+  /** Keys of artifacts read (GetObject on an artifact), in order. */
+  readonly artifactReads: string[] = [];
 
   private path(bucket: string, key: string): string {
     return `${bucket}/${key}`;
@@ -92,12 +94,15 @@ export class MemoryS3 {
       return { contentLength: a.bytes.length, versionId: a.versionId, metadata: {} };
     };
     return {
-      getArtifact: async (location) => ({
-        body: (async function* () {
-          yield artifactOf(location.bucket, location.key).bytes;
-        })(),
-        ...head(location.bucket, location.key),
-      }),
+      getArtifact: async (location) => {
+        this.artifactReads.push(location.key);
+        return {
+          body: (async function* () {
+            yield artifactOf(location.bucket, location.key).bytes;
+          })(),
+          ...head(location.bucket, location.key),
+        };
+      },
       headArtifact: async (location) => head(location.bucket, location.key),
       putArtifact: async ({ bucket, key, body }) => ({ versionId: this.addArtifact(bucket, key, Buffer.from(body)) }),
       getJson: async <T>(bucket: string, key: string) => {

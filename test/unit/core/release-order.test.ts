@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareBuilds } from '../../../src/core/artifact-key.js';
 import type { CurrentState } from '../../../src/core/ledger-model.js';
-import { decideReleaseOrder } from '../../../src/core/release-order.js';
+import { decideReleaseOrder, decideSkipByBuild } from '../../../src/core/release-order.js';
 
 const current = (build: string, extra: Partial<CurrentState> = {}): CurrentState => ({
   schema: 1,
@@ -69,5 +69,40 @@ describe('decideReleaseOrder', () => {
         else expect(decision.action).toBe('deploy');
       }),
     );
+  });
+});
+
+describe('decideSkipByBuild', () => {
+  const current = {
+    schema: 1 as const,
+    app: 'orders-api',
+    stage: 'dev',
+    build: '10',
+    codeSha256: 'abc',
+    liveSince: '2026-11-22T00:00:00.000Z',
+    targets: {},
+    lastEntryId: 'e',
+    updatedAt: '2026-11-22T00:00:00.000Z',
+  };
+
+  it.each([
+    ['9', 'BUILD_OLDER_THAN_CURRENT'],
+    ['10', undefined],
+    ['11', undefined],
+  ])('build %s against 10 → %s', (build, code) => {
+    expect(decideSkipByBuild(current, { stage: 'dev', build, trigger: 'upload' })?.code).toBe(code);
+  });
+
+  it('skips builds up to the one a stage was rolled back from, except from the CLI', () => {
+    const rolledBack = { ...current, rolledBackFrom: '12' };
+    expect(decideSkipByBuild(rolledBack, { stage: 'dev', build: '12', trigger: 'upload' })?.code).toBe(
+      'BUILD_ROLLED_BACK',
+    );
+    expect(decideSkipByBuild(rolledBack, { stage: 'dev', build: '12', trigger: 'cli' })).toBeUndefined();
+    expect(decideSkipByBuild(rolledBack, { stage: 'dev', build: '13', trigger: 'upload' })).toBeUndefined();
+  });
+
+  it('never skips a stage with no recorded build', () => {
+    expect(decideSkipByBuild(undefined, { stage: 'dev', build: '1', trigger: 'upload' })).toBeUndefined();
   });
 });

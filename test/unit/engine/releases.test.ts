@@ -71,6 +71,16 @@ beforeEach(() => {
 });
 
 describe('ordering and the lease', () => {
+  it('records a late, older build as skipped without reading its artifact', async () => {
+    await upload('5');
+    const late = await upload('3');
+    expect(late.status).toBe(BuildStatus.Skipped);
+    expect(world.s3.artifactReads).not.toContain('artifacts/orders-api/3.zip');
+    const skipped = entries('dev').find((e) => e.build === '3');
+    expect(skipped).toMatchObject({ outcome: 'skipped', code: 'BUILD_OLDER_THAN_CURRENT', targets: [] });
+    expect(current('dev')?.build).toBe('5');
+  });
+
   it('twenty builds of one app at once: the newest ends live and every attempt is in the ledger', async () => {
     const builds = Array.from({ length: 20 }, (_, i) => String(i + 1));
     const shuffled = [...builds].sort(() => Math.random() - 0.5);
