@@ -7,8 +7,6 @@ export interface BackoffPolicy {
   readonly maxDelayMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 5_000 };
-
 /**
  * Delay before retry number `retry` (1-based): uniform in [0, min(max, base·2^(retry-1))].
  * Full jitter spreads many throttled callers apart instead of retrying in lockstep.

@@ -23,6 +23,7 @@ import {
   REJECTED_APP,
   sortEntryKeysNewestFirst,
   type Trigger,
+  UPLOAD_STAGE,
 } from '../core/ledger-model.js';
 
 export interface LedgerDeps {
@@ -151,7 +152,7 @@ export async function recordRejected(deps: LedgerDeps, input: RejectedInput): Pr
     schema: 1,
     id,
     app,
-    stage: input.stage ?? (app === REJECTED_APP ? 'uploads' : '_upload'),
+    stage: input.stage ?? (app === REJECTED_APP ? 'uploads' : UPLOAD_STAGE),
     build: input.build ?? '',
     source: input.source,
     targets: [],
@@ -181,21 +182,6 @@ export async function readHistory(deps: LedgerDeps, req: HistoryRequest): Promis
   const keys = (await deps.store.listKeys(bucket, entriesPrefix(req.app, req.stage))).filter(isEntryKey);
   const wanted = sortEntryKeysNewestFirst(keys).slice(0, Math.max(0, req.limit ?? 50));
   return readEntries(deps, wanted);
-}
-
-/** Entries of one stage started at or after `sinceIso` (by key time, so only those are fetched), newest first. */
-export async function readEntriesSince(
-  deps: LedgerDeps,
-  app: string,
-  stage: string,
-  sinceIso: string,
-): Promise<LedgerEntry[]> {
-  const prefix = entriesPrefix(app, stage);
-  const since = sinceIso.replace(/[-:]/g, '');
-  const keys = (await deps.store.listKeys(deps.config.artifactBucket, prefix))
-    .filter(isEntryKey)
-    .filter((k) => k.slice(prefix.length) >= since);
-  return readEntries(deps, sortEntryKeysNewestFirst(keys));
 }
 
 async function readEntries(deps: LedgerDeps, keys: readonly string[]): Promise<LedgerEntry[]> {

@@ -19,11 +19,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, parseText: Text
   return cached;
 }
 
-/** For tests and the CLI: forget the cached configuration. */
-export function resetConfigCache(): void {
-  cached = undefined;
-}
-
 export function readConfig(env: NodeJS.ProcessEnv, parseText: TextParser = JSON.parse): FerryConfig {
   if (env.FERRY_CONFIG) return parseConfigText(env.FERRY_CONFIG, 'FERRY_CONFIG', parseText);
   if (env.FERRY_CONFIG_FILE) {
