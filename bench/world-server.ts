@@ -11,7 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { startFerryWorld } from '../src/sandbox/ferry-world.js';
+import { startFerryWorld } from '../scripts/demo/ferry-world.js';
 
 export interface WorldAnnouncement {
   readonly endpoint: string;
@@ -41,7 +41,7 @@ async function serve(argv: string[]): Promise<void> {
     config,
     lambda: { updateDelayMs: Number(values['update-delay-ms']), rateLimits: !values['no-rate-limits'] },
   });
-  const { TOOLING_ACCOUNT_ID } = await import('../src/sandbox/ferry-world.js');
+  const { TOOLING_ACCOUNT_ID } = await import('../scripts/demo/ferry-world.js');
   const accounts = new Set([TOOLING_ACCOUNT_ID, ...world.targets.map((t) => t.accountId)]);
   const announcement: WorldAnnouncement = {
     endpoint: world.sandbox.endpoint,

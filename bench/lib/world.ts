@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { RequestFilter, RequestLogEntry } from '../../src/sandbox/index.js';
+import type { RequestFilter, RequestLogEntry } from '@ferry/aws-sandbox';
 import type { WorldAnnouncement } from '../world-server.js';
 import { spawnTracked, tail } from './children.js';
 

@@ -1,6 +1,6 @@
 /** Function zips for the benchmark: distinct bytes per deploy (ferry skips what a function already runs). */
 import { createHash } from 'node:crypto';
-import { makeFunctionZip } from '../../src/sandbox/function-zip.js';
+import { makeFunctionZip } from '@ferry/aws-sandbox';
 
 export { makeFunctionZip };
 

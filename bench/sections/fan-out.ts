@@ -4,7 +4,7 @@
  * time is compared with the lower bound those quotas impose on the requests the deploy needed.
  */
 import { performance } from 'node:perf_hooks';
-import type { RequestLogEntry } from '../../src/sandbox/index.js';
+import type { RequestLogEntry } from '@ferry/aws-sandbox';
 import { ALIAS, App, artifactKey, BUCKET, buildFleetConfig, buildId, fleetAccount } from '../lib/configs.js';
 import { type BenchContext, sleep } from '../lib/context.js';
 import { createWarmFerry, enterWorldEnv } from '../lib/ferry-engine.js';

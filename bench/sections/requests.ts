@@ -4,7 +4,7 @@
  * lease, ledger) are per deploy and reported apart.
  */
 import { performance } from 'node:perf_hooks';
-import type { RequestLogEntry } from '../../src/sandbox/index.js';
+import type { RequestLogEntry } from '@ferry/aws-sandbox';
 import { App, artifactKey, BUCKET, buildId } from '../lib/configs.js';
 import type { BenchContext } from '../lib/context.js';
 import { createWarmFerry, enterWorldEnv, requireSucceeded } from '../lib/ferry-engine.js';

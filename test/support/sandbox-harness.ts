@@ -13,11 +13,12 @@
  *   world.sandbox.lambda.describeFunction(account, region, name);
  *   await world.stop();
  */
+
+export { makeFunctionZip } from '@ferry/aws-sandbox';
 export {
   type FerryWorld,
   type FerryWorldOptions,
   startFerryWorld,
   TOOLING_ACCOUNT_ID,
-} from '../../src/sandbox/ferry-world.js';
-export { makeFunctionZip } from '../../src/sandbox/function-zip.js';
+} from '../../scripts/demo/ferry-world.js';
 export { type LogLine, recordLog, TWO_ACCOUNTS } from './ferry-worlds.js';

@@ -1,5 +1,5 @@
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
-import type { PolicyDocument, Sandbox, SandboxCredentials } from '../../src/sandbox/index.js';
+import type { PolicyDocument, Sandbox, SandboxCredentials } from '../src/index.js';
 
 /** Trust policy admitting a whole account (its principals still need sts:AssumeRole themselves). */
 export function trustAccount(accountId: string, externalId?: string): PolicyDocument {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAwsChunked, isAwsChunked } from '../../src/sandbox/aws-chunked.js';
+import { decodeAwsChunked, isAwsChunked } from '../src/aws-chunked.js';
 
 describe('aws-chunked decoding', () => {
   it('decodes signed chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', () => {

@@ -1,6 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type S3Event, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type CreatedAccount, type S3Event, type Sandbox, startSandbox } from '../src/index.js';
 import { NO_RETRY } from './helpers.js';
 
 describe('sandbox S3 event notifications', () => {

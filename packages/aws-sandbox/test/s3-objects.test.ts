@@ -12,7 +12,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type CreatedAccount, type Sandbox, startSandbox } from '../src/index.js';
 import { catchError, NO_RETRY } from './helpers.js';
 
 const sha256Base64 = (body: string | Buffer) => createHash('sha256').update(body).digest('base64');

@@ -5,12 +5,12 @@
  * nothing running.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { runCli } from '../cli/main.js';
-import type { DeployLog } from '../engine/deploy-build.js';
-import { createScheduledPromotionHandler } from '../handlers/scheduled-promotion.js';
-import { type FerryWorld, startFerryWorld } from '../sandbox/ferry-world.js';
-import { makeFunctionZip } from '../sandbox/function-zip.js';
+import { makeFunctionZip } from '@ferry/aws-sandbox';
+import { runCli } from '../../src/cli/main.js';
+import type { DeployLog } from '../../src/engine/deploy-build.js';
+import { createScheduledPromotionHandler } from '../../src/handlers/scheduled-promotion.js';
 import { DEMO_CONFIG } from './demo-config.js';
+import { type FerryWorld, startFerryWorld } from './ferry-world.js';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const step = (n: number, text: string) => out(`\n${n}. ${text}`);

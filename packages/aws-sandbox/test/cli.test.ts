@@ -27,7 +27,7 @@ functions:
 function startCli(seedPath: string): { child: ChildProcess; env: Promise<Record<string, string>> } {
   const child = spawn(
     process.execPath,
-    ['--no-warnings', '--import', 'tsx', 'src/sandbox/cli.ts', '--seed', seedPath, '--port', '0'],
+    ['--no-warnings', '--import', 'tsx', 'packages/aws-sandbox/src/cli.ts', '--seed', seedPath, '--port', '0'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -2,7 +2,7 @@ import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type CreatedAccount, type Sandbox, startSandbox } from '../src/index.js';
 import { catchError, NO_RETRY } from './helpers.js';
 
 describe('sandbox SigV4 authentication', () => {

@@ -1,5 +1,5 @@
 /**
- * Runs the sandbox as a process: `node --import tsx src/sandbox/cli.ts --seed seed.yml --port 4566`.
+ * Runs the sandbox as a process: `npm run sandbox -- (node --import tsx packages/aws-sandbox/src/cli.ts) --seed seed.yml --port 4566`.
  * Prints the endpoint and every seeded account's credentials as env lines (eval-able), then serves
  * until SIGINT/SIGTERM.
  */

@@ -1,8 +1,8 @@
 import { GetFunctionCommand, LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
-import { buildSourceZip } from '../../src/sandbox/seed.js';
+import { type CreatedAccount, type Sandbox, startSandbox } from '../src/index.js';
+import { buildSourceZip } from '../src/seed.js';
 import { allow, assumeRole, catchError, createAssumerSession, NO_RETRY, trustAccount } from './helpers.js';
 
 describe('sandbox wiring: Lambda reads S3 code as the caller', () => {

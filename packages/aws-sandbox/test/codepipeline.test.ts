@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type CreatedAccount, type Sandbox, startSandbox } from '../src/index.js';
 import { catchError, NO_RETRY } from './helpers.js';
 
 describe('sandbox CodePipeline job results', () => {

@@ -9,16 +9,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { LambdaSettings, PolicyDocument } from '@ferry/aws-sandbox';
+import {
+  evaluate,
+  makeFunctionZip,
+  parseTemplate,
+  type Sandbox,
+  type SandboxCredentials,
+  startSandbox,
+} from '@ferry/aws-sandbox';
 import pLimit from 'p-limit';
-import { type FerryConfig, parseConfig, type Target } from '../core/config.js';
-import type { DeployLog } from '../engine/deploy-build.js';
-import { createArtifactUploadedHandler } from '../handlers/artifact-uploaded.js';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../runtime/create-runtime.js';
-import { evaluate, parseTemplate } from './cloudformation.js';
-import type { LambdaSettings } from './contracts.js';
-import { makeFunctionZip } from './function-zip.js';
-import { type Sandbox, type SandboxCredentials, startSandbox } from './index.js';
-import type { PolicyDocument } from './policy.js';
+import { type FerryConfig, parseConfig, type Target } from '../../src/core/config.js';
+import type { DeployLog } from '../../src/engine/deploy-build.js';
+import { createArtifactUploadedHandler } from '../../src/handlers/artifact-uploaded.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime/create-runtime.js';
 
 export const TOOLING_ACCOUNT_ID = '111111111111';
 export const FERRY_ROLE_NAME = 'ferry-execution';

@@ -3,8 +3,8 @@
  * "Name formats": function name, name with qualifier, function ARN, partial ARN).
  */
 import { describe, expect, it } from 'vitest';
-import { AwsError } from '../../src/sandbox/contracts.js';
-import { parseFunctionName } from '../../src/sandbox/lambda/arns.js';
+import { AwsError } from '../src/contracts.js';
+import { parseFunctionName } from '../src/lambda/arns.js';
 
 const ACCOUNT = '111111111111';
 const REGION = 'eu-west-1';

@@ -91,7 +91,7 @@ export type S3ObjectReader = (
   input: { bucket: string; key: string; versionId?: string; region: string },
 ) => Promise<Buffer>;
 
-// ---- Lambda service contract (implemented in src/sandbox/lambda/) ----
+// ---- Lambda service contract (implemented in lambda/) ----
 
 export interface LambdaSettings {
   /** How long an update stays InProgress before turning Successful (ms). */

@@ -1,7 +1,7 @@
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type Sandbox, type SandboxCredentials, startSandbox } from '../../src/sandbox/index.js';
+import { type CreatedAccount, type Sandbox, type SandboxCredentials, startSandbox } from '../src/index.js';
 import {
   allow,
   assumeRole,

@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type CreatedAccount, type Sandbox, startSandbox } from '../src/index.js';
 import { allow, catchError, NO_RETRY, trustAccount } from './helpers.js';
 
 describe('sandbox S3 bucket policies', () => {

@@ -31,12 +31,16 @@ import { type IssueRoleCredentialsInput, issueRoleCredentials } from './sts/role
 import { createStsService } from './sts/sts-service.js';
 
 export type { AccountKeys, CreatedAccount, SandboxCredentials } from './accounts.js';
+export { type EvalContext, evaluate, type Json, parseTemplate } from './cloudformation.js';
 export type { CodePipelineJobEvent, CreateJobInput, JobResult } from './codepipeline/jobs.js';
+export type { LambdaSandbox, LambdaSettings } from './contracts.js';
 export type { FaultRule } from './faults.js';
+export { makeFunctionZip } from './function-zip.js';
 export type { PolicyDocument } from './policy.js';
 export type { RequestFilter, RequestLogEntry } from './request-log.js';
 export type { DeadLetter, DeliveryRecord, EventFaults, ObjectCreatedFilter, S3EventHandler } from './s3/event-bus.js';
 export type { S3Event, S3EventRecord } from './s3/event-record.js';
+export { applySeed, buildSourceZip, readSeedFile, resolveSeedDir, type SeedFile } from './seed.js';
 export type { IssueRoleCredentialsInput } from './sts/role-session.js';
 
 export interface SandboxOptions {

@@ -20,7 +20,7 @@ import {
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, type SandboxCredentials, startSandbox } from '../../src/sandbox/index.js';
+import { type Sandbox, type SandboxCredentials, startSandbox } from '../src/index.js';
 import { handlerZip } from './lambda-harness.js';
 
 const REGION = 'eu-west-1';

@@ -1,6 +1,6 @@
 /**
  * The sandbox's Lambda service: the REST-JSON API the unmodified SDK's LambdaClient speaks,
- * over per-account, per-Region function records. See `src/sandbox/contracts.ts` for the contract.
+ * over per-account, per-Region function records. See `contracts.ts` for the contract.
  */
 import {
   AwsError,

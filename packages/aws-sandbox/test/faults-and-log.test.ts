@@ -3,7 +3,7 @@ import { GetFunctionCommand, LambdaClient, TooManyRequestsException } from '@aws
 import { GetObjectCommand, ListBucketsCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, RegionDisabledException, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type Sandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type CreatedAccount, type Sandbox, startSandbox } from '../src/index.js';
 import { catchError, NO_RETRY } from './helpers.js';
 
 describe('sandbox faults and request log', () => {

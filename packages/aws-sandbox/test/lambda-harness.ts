@@ -9,8 +9,8 @@ import {
   type LambdaSettings,
   type SandboxRequest,
   type SandboxResponse,
-} from '../../src/sandbox/contracts.js';
-import { createLambdaService, type LambdaSandboxService } from '../../src/sandbox/lambda/index.js';
+} from '../src/contracts.js';
+import { createLambdaService, type LambdaSandboxService } from '../src/lambda/index.js';
 
 export const ACCOUNT = '111111111111';
 export const OTHER_ACCOUNT = '222222222222';
