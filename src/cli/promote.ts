@@ -39,7 +39,8 @@ export async function runPromote(ctx: CommandContext, options: PromoteOptions): 
 
 /**
  * Promoted, planned and nothing-to-promote are successes (running it twice is harmless); a rule
- * holding the build back is a refusal (3: --force overrides it); a failed deployment is 1.
+ * holding the build back is a refusal (3: --force overrides it), as is a pair without a rule or a ledger
+ * that disagrees with what the source stage serves; a failed deployment is 1.
  */
 export function exitCodeForPromotion(result: Pick<PromotionResult, 'status'>): ExitCode {
   switch (result.status) {
@@ -48,6 +49,7 @@ export function exitCodeForPromotion(result: Pick<PromotionResult, 'status'>): E
     case 'nothing-to-promote':
       return ExitCode.Ok;
     case 'waiting':
+    case 'refused':
       return ExitCode.Rejected;
     default:
       return ExitCode.Failed;

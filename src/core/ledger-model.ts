@@ -69,6 +69,8 @@ export interface LedgerEntry {
   readonly reason?: string;
   /** Error code of the reason, when there is one. */
   readonly code?: string;
+  /** An operator's --force: the checks it went past (a missing promotion rule, soak, window…); the caller is who. */
+  readonly forced?: readonly string[];
 }
 
 export interface CurrentState {

@@ -7,6 +7,7 @@ import { compareBuilds } from './artifact-key.js';
 import type { PromotionRule, Weekday } from './config.js';
 import { WEEKDAYS } from './config.js';
 import type { CurrentState, LedgerSource } from './ledger-model.js';
+import { describeServedDrift, type ServedDrift } from './served-check.js';
 
 /** The build a source stage offers: its current build, or an explicitly named one from its history. */
 export interface PromotionCandidate {
@@ -16,6 +17,11 @@ export interface PromotionCandidate {
   readonly liveSince: string;
   /** Target ids of the source stage on which this build succeeded. */
   readonly succeededOn: readonly string[];
+  /**
+   * For a build the source stage no longer runs: the version the ledger says holds it on each
+   * source target (checked live instead of the alias). Absent: the build is the one the aliases serve.
+   */
+  readonly versions?: Readonly<Record<string, string>>;
 }
 
 export interface PromotionInput {
@@ -31,11 +37,28 @@ export interface PromotionInput {
   readonly sourceLastFailureAt?: string;
   readonly target?: CurrentState;
   readonly now: Date;
-  /** Operator override: soak, window and no-failure rules are reported but not enforced. */
+  /** Operator override: soak, window and no-failure rules are reported but not enforced, and a pair without a rule is allowed. */
   readonly force?: boolean;
+  /** The configured rules of the app, `from→to`, to name the path when a pair has none. */
+  readonly configuredPairs?: readonly string[];
+  /**
+   * What the source targets really serve compared with the candidate (core/served-check.ts).
+   * Absent: not observed yet, so no promotion is decided; the engine observes once the ledger's
+   * checks pass, then plans again with it.
+   */
+  readonly servedDrift?: readonly ServedDrift[];
 }
 
-export type CheckName = 'candidate' | 'all-targets' | 'order' | 'source' | 'soak' | 'window' | 'no-failures';
+export type CheckName =
+  | 'rule'
+  | 'candidate'
+  | 'all-targets'
+  | 'order'
+  | 'source'
+  | 'served'
+  | 'soak'
+  | 'window'
+  | 'no-failures';
 
 export interface PromotionCheck {
   readonly name: CheckName;
@@ -50,11 +73,18 @@ export type PromotionDecision =
       readonly action: 'promote';
       readonly candidate: PromotionCandidate & { readonly source: LedgerSource };
       readonly reason: string;
+      /** The checks a forced promotion went past (the missing rule, soak, window…), for the ledger. */
+      readonly forced?: readonly string[];
       readonly checks: readonly PromotionCheck[];
     }
   | {
-      /** nothing: there is nothing to move; wait: a rule holds the build back for now. */
-      readonly action: 'nothing' | 'wait';
+      /**
+       * nothing: there is nothing to move; wait: a rule holds the build back for now; refuse: the
+       * promotion is not allowed (no rule for the pair without --force, or the ledger disagrees
+       * with what the source targets serve); observe: the ledger's checks pass, read the source
+       * targets and plan again with `servedDrift`.
+       */
+      readonly action: 'nothing' | 'wait' | 'refuse' | 'observe';
       readonly reason: string;
       readonly checks: readonly PromotionCheck[];
     };
@@ -64,6 +94,18 @@ const MINUTE = 60_000;
 export function planPromotion(input: PromotionInput): PromotionDecision {
   const { candidate, from, to } = input;
   const checks: PromotionCheck[] = [];
+  if (input.rule === undefined) {
+    const path = input.configuredPairs?.length ? input.configuredPairs.join(', ') : 'none';
+    const detail = `no promotion rule from ${from} to ${to} (configured: ${path})`;
+    if (input.force !== true) {
+      const reason = `refusing to promote from ${from} to ${to}: ${detail}; promote along the configured path, or pass --force (recorded in the ledger with the caller)`;
+      checks.push({ name: 'rule', passed: false, detail });
+      return { action: 'refuse', reason, checks };
+    }
+    checks.push({ name: 'rule', passed: false, detail, overridden: true });
+  } else {
+    checks.push({ name: 'rule', passed: true, detail: `rule ${from}→${to}` });
+  }
   if (candidate === undefined) {
     const reason = `nothing to promote: ${input.noCandidateReason ?? `${from} has no live build`}`;
     checks.push({ name: 'candidate', passed: false, detail: reason });
@@ -119,11 +161,29 @@ export function planPromotion(input: PromotionInput): PromotionDecision {
     };
   }
   checks.push(...ruleChecks.map((c) => (c.passed ? c : { ...c, overridden: true })));
-  const forced = blocking.length > 0 ? ` (forced past: ${blocking.map((c) => c.name).join(', ')})` : '';
+
+  const drift = input.servedDrift;
+  if (drift === undefined) {
+    return { action: 'observe', reason: `read what ${from} serves before promoting ${candidate.build}`, checks };
+  }
+  if (drift.length > 0) {
+    const detail = `the ledger and ${from} disagree: ${describeServedDrift(drift)}`;
+    checks.push({ name: 'served', passed: false, detail });
+    return { action: 'refuse', reason: `refusing to promote ${candidate.build}: ${detail}`, checks };
+  }
+  checks.push({
+    name: 'served',
+    passed: true,
+    detail: `every ${from} target serves ${candidate.codeSha256}`,
+  });
+
+  const overridden = [...(rule === undefined ? ['rule'] : []), ...blocking.map((c) => c.name)];
+  const forced = overridden.length > 0 ? ` (forced past: ${overridden.join(', ')})` : '';
   return {
     action: 'promote',
     candidate: { ...candidate, source },
     reason: `promote ${candidate.build} from ${from} to ${to}${forced}`,
+    ...(overridden.length > 0 ? { forced: overridden } : {}),
     checks,
   };
 }

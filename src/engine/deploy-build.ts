@@ -45,6 +45,8 @@ export interface BuildDeployRequest {
   readonly expectedCodeSha256?: string;
   /** How long to wait for another deployment of the same app and stage. Default 2 minutes. */
   readonly leaseWaitMs?: number;
+  /** An operator's --force: the checks it went past, recorded in the ledger entry. */
+  readonly forced?: readonly string[];
 }
 
 export const BuildStatus = {
@@ -121,6 +123,7 @@ export async function deployBuild(
             ...(request.pipeline ? { pipeline: request.pipeline } : {}),
             ...(request.dryRun ? { dryRun: true } : {}),
             ...(request.leaseWaitMs ? { leaseWaitMs: request.leaseWaitMs } : {}),
+            ...(request.forced ? { forced: request.forced } : {}),
             onTargetDone: (outcome) => {
               logOutcome(log, artifact, stage, request.trigger, outcome);
               request.onTargetDone?.(outcome);

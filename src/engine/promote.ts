@@ -9,12 +9,21 @@ import { findStage, type PromotionRule } from '../core/config.js';
 import { describeError, InputError } from '../core/errors.js';
 import type { CurrentState, LedgerEntry } from '../core/ledger-model.js';
 import { LedgerOutcome, Trigger } from '../core/ledger-model.js';
-import { type PromotionCandidate, type PromotionCheck, planPromotion } from '../core/promotion-plan.js';
+import {
+  type PromotionCandidate,
+  type PromotionCheck,
+  type PromotionDecision,
+  type PromotionInput,
+  planPromotion,
+} from '../core/promotion-plan.js';
+import { findServedDrift } from '../core/served-check.js';
+import { buildSessionName } from '../core/session-name.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { BuildStatus, type DeployLog, deployBuild } from './deploy-build.js';
 import type { TargetOutcome } from './deploy-stage.js';
 import { type DeploymentSummary, describeDeploymentFailure, summarizeDeployment } from './deploy-summary.js';
-import { readCurrent, readHistory } from './ledger.js';
+import { readCurrent, readHistory, recordRejected, resolveCaller } from './ledger.js';
+import { observeServed } from './observe-served.js';
 
 export const PromotionStatus = {
   Promoted: 'promoted',
@@ -22,6 +31,11 @@ export const PromotionStatus = {
   NothingToPromote: 'nothing-to-promote',
   /** A rule holds the build back for now (soak, window, failures). */
   Waiting: 'waiting',
+  /**
+   * Not allowed: no rule for the pair (without --force), or the ledger disagrees with what the
+   * source targets really serve. Nothing moved; the reason names why.
+   */
+  Refused: 'refused',
   /** Dry run: the deployment that would happen. */
   Planned: 'planned',
   Failed: 'failed',
@@ -37,7 +51,7 @@ export interface PromoteRequest {
   readonly trigger: Trigger;
   readonly dryRun?: boolean;
   readonly now?: Date;
-  /** Operator override: promote although soak, window or no-failure rules say wait (reported in checks). */
+  /** Operator override: promote although soak, window or no-failure rules say wait, or no rule covers the pair (recorded in the ledger). */
   readonly force?: boolean;
   readonly caller?: string;
   /** Called as each target of the destination stage finishes (CLI progress). */
@@ -96,7 +110,7 @@ export async function promote(runtime: Runtime, log: DeployLog, req: PromoteRequ
     readCurrent(runtime, app.name, to.name),
   ]);
   const { candidate, noCandidateReason } = await findCandidate(runtime, app.name, from.name, sourceCurrent, req.build);
-  const decision = planPromotion({
+  const input: PromotionInput = {
     from: from.name,
     to: to.name,
     ...(rule ? { rule } : {}),
@@ -107,12 +121,35 @@ export async function promote(runtime: Runtime, log: DeployLog, req: PromoteRequ
     ...(targetCurrent ? { target: targetCurrent } : {}),
     now,
     ...(req.force ? { force: true } : {}),
-  });
+    configuredPairs: app.promotions.map((r) => `${r.from}→${r.to}`),
+  };
+  let decision: PromotionDecision = planPromotion(input);
+  if (decision.action === 'observe' && candidate !== undefined) {
+    // The ledger says promote: check its word against what the source targets really serve.
+    const served = await observeServed(
+      runtime,
+      sourceTargets,
+      buildSessionName(app.name, candidate.build),
+      candidate.versions,
+    );
+    const expected = sourceTargets.map((t) => ({ targetId: t.id, codeSha256: candidate.codeSha256 }));
+    decision = planPromotion({ ...input, servedDrift: findServedDrift(expected, served) });
+  }
   const base = { app: app.name, from: from.name, to: to.name, checks: decision.checks, ...(rule ? { rule } : {}) };
   if (decision.action !== 'promote') {
+    if (decision.action === 'refuse' && !req.dryRun) {
+      const failed = decision.checks.find((c) => !c.passed && !c.overridden)?.name;
+      const code = failed === 'rule' ? 'PROMOTION_NO_RULE' : 'PROMOTION_LEDGER_DRIFT';
+      await recordRefusedPromotion(runtime, { ...req, app: app.name, to: to.name }, candidate, code, decision.reason);
+    }
     return {
       ...base,
-      status: decision.action === 'wait' ? PromotionStatus.Waiting : PromotionStatus.NothingToPromote,
+      status:
+        decision.action === 'wait'
+          ? PromotionStatus.Waiting
+          : decision.action === 'refuse'
+            ? PromotionStatus.Refused
+            : PromotionStatus.NothingToPromote,
       ...(candidate ? { build: candidate.build, codeSha256: candidate.codeSha256 } : {}),
       reason: decision.reason,
     };
@@ -133,6 +170,7 @@ export async function promote(runtime: Runtime, log: DeployLog, req: PromoteRequ
     ...(req.dryRun ? { dryRun: true } : {}),
     ...(req.caller ? { caller: req.caller } : {}),
     ...(req.onTargetDone ? { onTargetDone: req.onTargetDone } : {}),
+    ...(decision.forced ? { forced: decision.forced } : {}),
   });
   const deployment = summarizeDeployment(result);
   const withBuild = { ...base, build, codeSha256, deployment };
@@ -194,8 +232,42 @@ async function findCandidate(
       ...(first.source ? { source: first.source } : {}),
       liveSince: first.endedAt,
       succeededOn: succeededTargets(entries),
+      versions: recordedVersions(entries, first.codeSha256),
     },
   };
+}
+
+/** Per target, the newest version the entries record for this code (entries newest first). */
+function recordedVersions(entries: readonly LedgerEntry[], codeSha256: string): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const entry of entries) {
+    if (entry.codeSha256 !== codeSha256) continue;
+    for (const t of entry.targets) {
+      if (t.outcome !== 'failed' && t.version !== undefined && versions[t.targetId] === undefined) {
+        versions[t.targetId] = t.version;
+      }
+    }
+  }
+  return versions;
+}
+
+/** A refused promotion is an attempt too: recorded in the destination stage's ledger with its reason. */
+async function recordRefusedPromotion(
+  runtime: Runtime,
+  req: { app: string; to: string; trigger: Trigger; caller?: string },
+  candidate: PromotionCandidate | undefined,
+  code: string,
+  reason: string,
+): Promise<void> {
+  await recordRejected(runtime, {
+    app: req.app,
+    stage: req.to,
+    ...(candidate ? { build: candidate.build } : {}),
+    source: candidate?.source ?? { bucket: runtime.config.artifactBucket, key: '' },
+    trigger: req.trigger,
+    caller: await resolveCaller(runtime, req.caller),
+    error: new InputError(code, reason, { context: { app: req.app, stage: req.to } }),
+  });
 }
 
 function succeededTargets(entries: readonly LedgerEntry[]): string[] {

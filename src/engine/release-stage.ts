@@ -55,6 +55,8 @@ export interface StageRelease {
   readonly pipeline?: PipelineContext;
   readonly dryRun?: boolean;
   readonly leaseWaitMs?: number;
+  /** An operator's --force: recorded in the entry. */
+  readonly forced?: readonly string[];
   readonly onTargetDone: (outcome: TargetOutcome) => void;
 }
 
@@ -227,6 +229,7 @@ function buildEntry(
     outcome,
     reason,
     ...(code ? { code } : {}),
+    ...(req.forced ? { forced: req.forced } : {}),
   };
 }
 

@@ -66,7 +66,9 @@ export function createScheduledPromotionHandler(getRuntime: () => Runtime, log: 
       log.info('no promotion rule matches the schedule', { filter: parseScheduleFilter(event) });
     for (const r of results) {
       const line = { app: r.app, from: r.from, to: r.to, status: r.status, build: r.build, reason: r.reason };
-      if (r.status === PromotionStatus.Failed) log.error(`promotion ${r.status}`, line);
+      // Refused: the ledger disagrees with what the source stage serves; a retry cannot fix that, a human must look.
+      if (r.status === PromotionStatus.Failed || r.status === PromotionStatus.Refused)
+        log.error(`promotion ${r.status}`, line);
       else log.info(`promotion ${r.status}`, line);
     }
     const failures = results

@@ -36,6 +36,7 @@ const input = (extra: Partial<PromotionInput> = {}): PromotionInput => ({
   },
   sourceTargetIds: ['t1', 't2'],
   now: new Date('2026-11-23T10:00:00.000Z'),
+  servedDrift: [],
   ...extra,
 });
 
@@ -96,9 +97,41 @@ describe('planPromotion', () => {
     expect(decision.checks.find((c) => c.name === 'soak')).toMatchObject({ passed: false, overridden: true });
   });
 
-  it('without a rule (ad-hoc CLI promotion) only the safety checks apply', () => {
-    expect(planPromotion(input({ rule: undefined, now: new Date(LIVE) })).action).toBe('promote');
-    expect(planPromotion(input({ rule: undefined, target: staging('42') })).action).toBe('nothing');
+  it('refuses a pair with no rule (dev → prod past staging) unless forced, naming the configured path', () => {
+    const skipping = { to: 'prod', rule: undefined, configuredPairs: ['dev→staging', 'staging→prod'] };
+    const refused = planPromotion(input(skipping));
+    expect(refused.action).toBe('refuse');
+    expect(refused.reason).toMatch(/no promotion rule from dev to prod \(configured: dev→staging, staging→prod\)/);
+    expect(refused.reason).toMatch(/--force/);
+    const forced = planPromotion(input({ ...skipping, force: true, now: new Date(LIVE) }));
+    expect(forced).toMatchObject({ action: 'promote', forced: ['rule'] });
+    expect(forced.reason).toMatch(/forced past: rule/);
+    expect(forced.checks.find((c) => c.name === 'rule')).toMatchObject({ passed: false, overridden: true });
+  });
+
+  it('a forced promotion without a rule still applies the safety checks', () => {
+    expect(planPromotion(input({ rule: undefined, force: true, target: staging('42') })).action).toBe('nothing');
+  });
+
+  it('asks to observe the source targets before promoting, and only once the ledger says promote', () => {
+    expect(planPromotion(input({ servedDrift: undefined })).action).toBe('observe');
+    expect(planPromotion(input({ servedDrift: undefined, now: new Date(LIVE) })).action).toBe('wait');
+    expect(planPromotion(input({ servedDrift: undefined, target: staging('42') })).action).toBe('nothing');
+  });
+
+  it('refuses when the source stage serves other code than the ledger says, naming the drift', () => {
+    const decision = planPromotion(
+      input({ servedDrift: [{ targetId: 't1', expectedSha256: 'sha42', servedSha256: 'sha41', servedVersion: '3' }] }),
+    );
+    expect(decision.action).toBe('refuse');
+    expect(decision.reason).toBe(
+      'refusing to promote 42: the ledger and dev disagree: t1 serves sha256 sha41 (version 3), the ledger says sha256 sha42',
+    );
+    expect(
+      planPromotion(
+        input({ force: true, servedDrift: [{ targetId: 't1', expectedSha256: 'sha42', servedSha256: 'nothing' }] }),
+      ).action,
+    ).toBe('refuse');
   });
 
   it('waits outside the window', () => {
