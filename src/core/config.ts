@@ -9,6 +9,7 @@
 // zod/mini: the same validation as zod at a twentieth of the bundle size (cold start).
 import * as z from 'zod/mini';
 import { ConfigurationError } from './errors.js';
+import { buildTrafficSpec, type TrafficSpec, trafficSchema } from './traffic-config.js';
 
 const ACCOUNT_ID = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
@@ -59,12 +60,16 @@ const promotionSchema = z.strictObject({
       .check(z.refine((h) => h.from < h.to, 'from must be before to')),
   ),
   requireNoFailures: z._default(z.boolean(), false),
+  /** Overrides the destination stage's traffic settings, field by field, for this promotion. */
+  traffic: z.optional(trafficSchema),
 });
 
 const appSchema = z.strictObject({
   targets: z.record(z.string(), z.array(targetSchema).check(z.minLength(1))),
   promotions: z._default(z.array(promotionSchema), []),
   keepVersions: z.optional(int(1, 1000)),
+  /** Stage name → how the alias moves there (policy, gates, hooks, waves). Default: all at once. */
+  traffic: z.optional(z.record(z.string(), trafficSchema)),
 });
 
 const stageSchema = z.strictObject({
@@ -122,6 +127,7 @@ export interface PromotionRule {
   readonly weekdays?: readonly Weekday[];
   readonly hoursUtc?: { readonly from: number; readonly to: number };
   readonly requireNoFailures: boolean;
+  readonly traffic?: TrafficSpec;
 }
 
 export interface Stage {
@@ -136,6 +142,8 @@ export interface AppConfig {
   /** Targets per stage name, in configuration order. */
   readonly targets: Readonly<Record<string, readonly Target[]>>;
   readonly promotions: readonly PromotionRule[];
+  /** Stage name → its traffic settings (absent: all at once). */
+  readonly traffic: Readonly<Record<string, TrafficSpec>>;
 }
 
 export interface ArtifactLimits {
@@ -197,14 +205,29 @@ function buildConfig(raw: RawConfig, source: string): FerryConfig {
       );
     }
     checkDuplicateTargets(appName, targets, owners, problems);
-    app.promotions.forEach((rule, i) => {
-      checkPromotion(rule, stages, `apps.${appName}.promotions[${i}]`, problems);
+    const promotions = app.promotions.map((rule, i): PromotionRule => {
+      const path = `apps.${appName}.promotions[${i}]`;
+      checkPromotion(rule, stages, path, problems);
+      const { traffic, ...rest } = rule;
+      return traffic === undefined
+        ? rest
+        : { ...rest, traffic: buildTrafficSpec(traffic, `${path}.traffic`, problems) };
     });
+    const traffic: Record<string, TrafficSpec> = Object.create(null);
+    for (const [stageName, spec] of Object.entries(app.traffic ?? {})) {
+      const path = `apps.${appName}.traffic.${stageName}`;
+      if (!stageNames.has(stageName)) {
+        problems.push(`${path}: unknown stage; expected one of ${[...stageNames].join(', ')}`);
+        continue;
+      }
+      traffic[stageName] = buildTrafficSpec(spec, path, problems);
+    }
     apps[appName] = {
       name: appName,
       keepVersions: app.keepVersions ?? raw.keepVersions,
       targets,
-      promotions: app.promotions,
+      promotions,
+      traffic,
     };
   }
   if (problems.length > 0) {
@@ -291,7 +314,12 @@ function checkDuplicateTargets(
   }
 }
 
-function checkPromotion(rule: PromotionRule, stages: Stage[], path: string, problems: string[]): void {
+function checkPromotion(
+  rule: Pick<PromotionRule, 'from' | 'to'>,
+  stages: Stage[],
+  path: string,
+  problems: string[],
+): void {
   const from = stages.find((s) => s.name === rule.from);
   const to = stages.find((s) => s.name === rule.to);
   if (!from) problems.push(`${path}.from: unknown stage '${rule.from}'`);
