@@ -8,6 +8,8 @@ import { ArtifactErrorCode } from './artifact-error-codes.js';
 export interface DeclaredChecksum {
   readonly sha256: string;
   readonly source: 'ChecksumSHA256' | 'metadata';
+  /** S3's ChecksumType for a ChecksumSHA256: FULL_OBJECT (verifiable) or COMPOSITE (multipart, not verifiable). */
+  readonly checksumType?: string;
 }
 
 /** A declared checksum in Lambda's CodeSha256 form (base64), ready to compare. */
@@ -33,17 +35,24 @@ export function normalizeSha256(value: string): string | undefined {
 
 /**
  * Validates every declared checksum before any byte is read, so a typo in CI's metadata fails
- * fast. Composite checksums are dropped: they are not a SHA-256 of the object.
+ * fast. A composite checksum is refused: it is not a SHA-256 of the object, and skipping it would
+ * deploy bytes nobody vouched for while the upload looks checksummed.
  */
 export function prepareDeclaredChecksums(declared: readonly DeclaredChecksum[]): ComparableChecksum[] {
   const comparable: ComparableChecksum[] = [];
-  for (const { sha256, source } of declared) {
+  for (const { sha256, source, checksumType } of declared) {
     const trimmed = sha256.trim();
-    if (COMPOSITE_SUFFIX.test(trimmed) && normalizeSha256(trimmed.replace(COMPOSITE_SUFFIX, '')) !== undefined) {
-      // A multipart upload's ChecksumSHA256 is the SHA-256 of the parts' SHA-256s, suffixed with
-      // the part count. It cannot be compared with the SHA-256 of the whole object, so we skip it
-      // rather than report a false mismatch; the metadata checksum (if any) still applies.
-      continue;
+    const composite =
+      COMPOSITE_SUFFIX.test(trimmed) && normalizeSha256(trimmed.replace(COMPOSITE_SUFFIX, '')) !== undefined;
+    if (composite || checksumType === 'COMPOSITE') {
+      throw new ArtifactError(
+        ArtifactErrorCode.ChecksumUnverifiable,
+        `The artifact's declared SHA-256 (${source}) is '${truncate(trimmed)}', a composite checksum of a multipart ` +
+          "upload (the SHA-256 of its parts' SHA-256s), not the SHA-256 of the object: ferry cannot verify it, so it " +
+          "deploys nothing. Upload the zip in one part (PutObject, as 'ferry upload' does; for 'aws s3 cp', raise " +
+          "multipart_threshold above the zip's size) with its full-object SHA-256 as ChecksumSHA256 or x-amz-meta-sha256.",
+        { context: { source, declared: truncate(trimmed), ...(checksumType ? { checksumType } : {}) } },
+      );
     }
     const normalized = normalizeSha256(trimmed);
     if (normalized === undefined) {

@@ -26,6 +26,8 @@ export interface ArtifactObject {
   readonly versionId?: string;
   /** S3's stored ChecksumSHA256 (base64; composite checksums end in -N). */
   readonly checksumSha256?: string;
+  /** S3's ChecksumType: FULL_OBJECT, or COMPOSITE for a multipart upload's checksum of part checksums. */
+  readonly checksumType?: string;
   /** User metadata (x-amz-meta-*), keys lower-cased. */
   readonly metadata: Readonly<Record<string, string>>;
   readonly etag?: string;
@@ -181,6 +183,7 @@ function headFields(out: {
   ContentLength?: number;
   VersionId?: string;
   ChecksumSHA256?: string;
+  ChecksumType?: string;
   Metadata?: Record<string, string>;
   ETag?: string;
 }): Omit<ArtifactObject, 'body'> {
@@ -188,6 +191,7 @@ function headFields(out: {
     ...(out.ContentLength === undefined ? {} : { contentLength: out.ContentLength }),
     ...(out.VersionId ? { versionId: out.VersionId } : {}),
     ...(out.ChecksumSHA256 ? { checksumSha256: out.ChecksumSHA256 } : {}),
+    ...(out.ChecksumType ? { checksumType: out.ChecksumType } : {}),
     metadata: Object.fromEntries(Object.entries(out.Metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     ...(out.ETag ? { etag: out.ETag } : {}),
   };

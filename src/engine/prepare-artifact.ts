@@ -41,7 +41,7 @@ export async function prepareArtifact(
     throw tooLarge(input.sizeBytes, limits, location);
   }
   const object = await store.getArtifact(location);
-  const declared = declaredChecksums(object.checksumSha256, object.metadata);
+  const declared = declaredChecksums(object.checksumSha256, object.checksumType, object.metadata);
   const verified = await verifyArtifact(object.body, {
     limits,
     keepBytesUpTo: LAMBDA_LIMITS.zipFileBytes,
@@ -65,10 +65,13 @@ export async function prepareArtifact(
 
 function declaredChecksums(
   checksumSha256: string | undefined,
+  checksumType: string | undefined,
   metadata: Readonly<Record<string, string>>,
 ): DeclaredChecksum[] {
   const declared: DeclaredChecksum[] = [];
-  if (checksumSha256) declared.push({ sha256: checksumSha256, source: 'ChecksumSHA256' });
+  if (checksumSha256) {
+    declared.push({ sha256: checksumSha256, source: 'ChecksumSHA256', ...(checksumType ? { checksumType } : {}) });
+  }
   const fromMetadata = metadata.sha256 ?? metadata['code-sha256'];
   if (fromMetadata) declared.push({ sha256: fromMetadata, source: 'metadata' });
   return declared;

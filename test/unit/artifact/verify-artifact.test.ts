@@ -171,20 +171,32 @@ describe('verifyArtifact: declared checksums', () => {
     expect(isTransient(error)).toBe(false);
   });
 
-  it('ignores an S3 composite (multipart) checksum but still checks the others', async () => {
-    const composite = `${sha256Of(Buffer.from('parts'))}-3`;
-    const artifact = await verifyBytes(zip, { declared: [{ source: 'ChecksumSHA256', sha256: composite }] });
-    await artifact.dispose();
+  it.each<[string, DeclaredChecksum]>([
+    [
+      'a composite ChecksumSHA256 (-N suffix)',
+      { source: 'ChecksumSHA256', sha256: `${sha256Of(Buffer.from('parts'))}-3` },
+    ],
+    ['a composite metadata checksum', { source: 'metadata', sha256: `${sha256Of(Buffer.from('parts'), 'hex')}-12` }],
+    [
+      'a ChecksumSHA256 that S3 types COMPOSITE',
+      { source: 'ChecksumSHA256', sha256: sha256Of(Buffer.from('parts')), checksumType: 'COMPOSITE' },
+    ],
+  ])('rejects %s as unverifiable, before reading the body, never skipping it', async (_label, declared) => {
+    const { body, state } = trackedBody(zip);
+    const error = await rejectionOf(verifyArtifact(body, optionsWith({ declared: [declared] })));
+    expect(error.code).toBe('ARTIFACT_CHECKSUM_UNVERIFIABLE');
+    expect(error.message).toContain(declared.source);
+    expect(error.message).toMatch(/multipart/);
+    expect(error.message).toMatch(/one part/);
+    expect(isTransient(error)).toBe(false);
+    expect(state.bytesPulled).toBe(0);
+  });
 
-    const error = await rejectionOf(
-      verifyBytes(zip, {
-        declared: [
-          { source: 'ChecksumSHA256', sha256: composite },
-          { source: 'metadata', sha256: sha256Of(Buffer.from('other')) },
-        ],
-      }),
-    );
-    expect(error.code).toBe('ARTIFACT_CHECKSUM_MISMATCH');
+  it('verifies a ChecksumSHA256 that S3 types FULL_OBJECT', async () => {
+    const good = { source: 'ChecksumSHA256' as const, sha256: sha256Of(zip), checksumType: 'FULL_OBJECT' };
+    await (await verifyBytes(zip, { declared: [good] })).dispose();
+    const bad = { ...good, sha256: sha256Of(Buffer.from('other')) };
+    expect((await rejectionOf(verifyBytes(zip, { declared: [bad] }))).code).toBe('ARTIFACT_CHECKSUM_MISMATCH');
   });
 
   it('rejects a declared value that is not a SHA-256, before reading the body', async () => {
@@ -275,12 +287,13 @@ describe('verifyArtifact: unreadable or empty zips', () => {
     expect(error.code).toBe('ARTIFACT_CORRUPT');
   });
 
-  it('rejects a zip whose central directory points at garbage as corrupt', async () => {
+  it('rejects a zip whose end record points the central directory at garbage', async () => {
     const zip = await makeZip([{ name: 'index.js', content: 'x' }]);
     const broken = Buffer.from(zip);
     broken.writeUInt32LE(0, broken.length - 22 + 16); // central directory offset → the local header
     const error = await rejectionOf(verifyBytes(broken));
-    expect(error.code).toBe('ARTIFACT_CORRUPT');
+    expect(error.code).toBe('ARTIFACT_DIRECTORY_MISMATCH');
+    expect(error.message).toMatch(/between its central directory .* and its end record/);
   });
 
   it('rejects a zip with no entries', async () => {

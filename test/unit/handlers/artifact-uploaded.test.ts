@@ -54,12 +54,16 @@ let log: ReturnType<typeof recordLog>;
 let memory: MemoryS3;
 const BUCKET = 'ferry-artifacts-111111111111';
 
-function serveObject(body: Buffer, extra: { checksum?: string; metadata?: Record<string, string> } = {}) {
+function serveObject(
+  body: Buffer,
+  extra: { checksum?: string; checksumType?: 'FULL_OBJECT' | 'COMPOSITE'; metadata?: Record<string, string> } = {},
+) {
   memory.attach(s3, () => ({
     Body: Readable.from([body]),
     ContentLength: body.length,
     VersionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
     ...(extra.checksum ? { ChecksumSHA256: extra.checksum } : {}),
+    ...(extra.checksumType ? { ChecksumType: extra.checksumType } : {}),
     Metadata: extra.metadata ?? {},
   }));
 }
@@ -294,6 +298,13 @@ describe('artifact-uploaded handler', () => {
       const zip = await makeZip([{ name: 'index.mjs', content: 'x' }]);
       serveObject(zip, { checksum: sha256(Buffer.from('other')) });
       await expectRejected('artifacts/orders-api/20.zip', /ARTIFACT_CHECKSUM_MISMATCH/);
+    });
+
+    it('a multipart upload whose ChecksumSHA256 S3 reports as COMPOSITE', async () => {
+      const zip = await makeZip([{ name: 'index.mjs', content: 'x' }]);
+      // The type alone decides: the adapter must pass S3's ChecksumType through.
+      serveObject(zip, { checksum: sha256(Buffer.from('parts')), checksumType: 'COMPOSITE' });
+      await expectRejected('artifacts/orders-api/26.zip', /ARTIFACT_CHECKSUM_UNVERIFIABLE/);
     });
 
     it('a checksum mismatch with the declared metadata checksum', async () => {
