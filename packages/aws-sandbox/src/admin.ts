@@ -4,6 +4,8 @@
  * path, since AssumeRole refuses root keys). Not part of any AWS API.
  */
 import type { SandboxCredentials } from './accounts.js';
+import type { CloudWatchSandbox, SeedAlarmStateInput, SeedMetricAlarmInput } from './cloudwatch/cloudwatch-sandbox.js';
+import type { CapturedEvent, CapturedEventFilter } from './eventbridge/event-capture.js';
 import type { FaultRegistry, FaultRule } from './faults.js';
 import type { RequestFilter, RequestLog } from './request-log.js';
 import type { IssueRoleCredentialsInput } from './sts/role-session.js';
@@ -14,6 +16,10 @@ export interface AdminDeps {
   readonly log: RequestLog;
   readonly faults: FaultRegistry;
   readonly issueRoleCredentials: (input: IssueRoleCredentialsInput) => SandboxCredentials;
+  readonly cloudwatch: CloudWatchSandbox;
+  readonly eventbridge: { captured(filter?: CapturedEventFilter): CapturedEvent[] };
+  /** Moves the sandbox clock forward and returns the new time (epoch ms). */
+  readonly advanceClock: (ms: number) => number;
 }
 
 export interface AdminAnswer {
@@ -42,6 +48,24 @@ export function handleAdminRequest(deps: AdminDeps, method: string, url: URL, bo
       return { status: 204, body: undefined };
     case 'POST /role-credentials':
       return issueRoleCredentials(deps, body);
+    case 'GET /eventbridge/events':
+      return { status: 200, body: { events: deps.eventbridge.captured(readEventFilter(url.searchParams)) } };
+    case 'POST /cloudwatch/alarms':
+      return withJson(body, (input) => ({
+        status: 201,
+        body: deps.cloudwatch.putMetricAlarm(input as unknown as SeedMetricAlarmInput),
+      }));
+    case 'POST /cloudwatch/alarm-state':
+      return withJson(body, (input) => {
+        deps.cloudwatch.setAlarmState(input as unknown as SeedAlarmStateInput);
+        return { status: 204, body: undefined };
+      });
+    case 'POST /clock/advance':
+      return withJson(body, (input) => {
+        const ms = Number(input.ms);
+        if (!Number.isFinite(ms) || ms < 0) return { status: 400, body: { message: 'advance needs {"ms": n ≥ 0}' } };
+        return { status: 200, body: { now: deps.advanceClock(ms) } };
+      });
     default:
       return { status: 404, body: { message: `no admin route ${route}` } };
   }
@@ -56,6 +80,28 @@ function readFilter(params: URLSearchParams): RequestFilter {
   const status = params.get('status');
   if (status !== null) filter.status = Number(status);
   return filter;
+}
+
+function readEventFilter(params: URLSearchParams): CapturedEventFilter {
+  const filter: CapturedEventFilter = {};
+  for (const name of ['accountId', 'source', 'detailType', 'eventBusName'] as const) {
+    const value = params.get(name);
+    if (value !== null) filter[name] = value;
+  }
+  return filter;
+}
+
+/** Parses a JSON object body and runs `answer`; a bad body or a refused seed is a 400 naming why. */
+function withJson(body: Buffer, answer: (input: Record<string, unknown>) => AdminAnswer): AdminAnswer {
+  try {
+    const input: unknown = JSON.parse(body.toString('utf8') || '{}');
+    if (!input || typeof input !== 'object' || Array.isArray(input)) {
+      return { status: 400, body: { message: 'the body must be a JSON object' } };
+    }
+    return answer(input as Record<string, unknown>);
+  } catch (error) {
+    return { status: 400, body: { message: error instanceof Error ? error.message : String(error) } };
+  }
 }
 
 function addFault(deps: AdminDeps, body: Buffer): AdminAnswer {

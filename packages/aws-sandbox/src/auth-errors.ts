@@ -52,6 +52,15 @@ const SHAPES: Record<string, Record<AuthFailure, Shape>> = {
   // REST-JSON answers these with 403, JSON 1.1 with 400.
   lambda: JSON_SERVICE_SHAPES(403),
   codepipeline: JSON_SERVICE_SHAPES(400),
+  events: JSON_SERVICE_SHAPES(400),
+  // CloudWatch keeps its Query codes in JSON (query-compatible): as STS, 403 with InvalidClientTokenId.
+  monitoring: {
+    Missing: ['MissingAuthenticationToken', 403, 'Request is missing Authentication Token'],
+    UnknownKey: ['InvalidClientTokenId', 403, INVALID_TOKEN],
+    BadToken: ['InvalidClientTokenId', 403, INVALID_TOKEN],
+    Expired: ['ExpiredToken', 403, EXPIRED_TOKEN],
+    BadSignature: ['SignatureDoesNotMatch', 403, BAD_SIGNATURE],
+  },
 };
 
 export function createAuthError(service: string, failure: AuthFailure): AwsError {

@@ -104,6 +104,31 @@ export interface LambdaSettings {
   rateLimits: boolean;
   /** Run the zip's Node.js handler on Invoke (else only record which version served). */
   executeHandlers: boolean;
+  /**
+   * How a weighted alias picks a version: `random` (default) as AWS, each call independently with
+   * the weight's probability; `even`, deterministic, so that after n calls through an alias the
+   * additional version has served round(n × weight) of them.
+   */
+  weightedRouting?: 'random' | 'even';
+  /** Seeds the `random` picks (a reproducible sequence); undefined uses Math.random. */
+  routingSeed?: number;
+}
+
+/** One CloudWatch datapoint, as a service publishes it (Lambda's invocation metrics). */
+export interface MetricDatapoint {
+  readonly accountId: string;
+  readonly region: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly value: number;
+  readonly unit?: string;
+  /** Epoch ms on the sandbox clock. */
+  readonly at: number;
+}
+
+export interface MetricSink {
+  record(point: MetricDatapoint): void;
 }
 
 export interface SeedFunctionInput {
@@ -115,6 +140,8 @@ export interface SeedFunctionInput {
   runtime?: string;
   handler?: string;
   roleArn?: string;
+  /** DeadLetterConfig.TargetArn (an SQS queue or SNS topic ARN). */
+  deadLetterTargetArn?: string;
   /** Publish version 1 and point these aliases at it. */
   aliases?: string[];
 }
@@ -124,6 +151,8 @@ export interface LambdaServiceDeps {
   readonly authorizer: Authorizer;
   readonly readS3Object: S3ObjectReader;
   readonly settings: LambdaSettings;
+  /** Where Invoke publishes AWS/Lambda metrics (the sandbox's CloudWatch); none in unit harnesses. */
+  readonly metrics?: MetricSink;
 }
 
 /** What the Lambda module exports as `createLambdaService(deps)`. */

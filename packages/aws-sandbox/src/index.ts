@@ -6,9 +6,15 @@
  */
 import { type AccountKeys, AccountStore, type CreatedAccount, type SandboxCredentials } from './accounts.js';
 import { SandboxClock } from './clock.js';
+import { AlarmStore } from './cloudwatch/alarm-store.js';
+import { type CloudWatchSandbox, createCloudWatchSandbox } from './cloudwatch/cloudwatch-sandbox.js';
+import { createCloudWatchService } from './cloudwatch/cloudwatch-service.js';
+import { MetricStore } from './cloudwatch/metric-store.js';
 import { createCodePipelineService } from './codepipeline/codepipeline-service.js';
 import { type CodePipelineJobEvent, type CreateJobInput, type JobResult, JobStore } from './codepipeline/jobs.js';
 import type { LambdaSandbox, LambdaSettings, SandboxService } from './contracts.js';
+import { type CapturedEvent, type CapturedEventFilter, EventCapture } from './eventbridge/event-capture.js';
+import { createEventBridgeService } from './eventbridge/eventbridge-service.js';
 import { FaultRegistry } from './faults.js';
 import { type CreateRoleInput, createAuthorizer, IamStore } from './iam.js';
 import { createLambdaService } from './lambda/index.js';
@@ -32,8 +38,18 @@ import { createStsService } from './sts/sts-service.js';
 
 export type { AccountKeys, CreatedAccount, SandboxCredentials } from './accounts.js';
 export { type EvalContext, evaluate, type Json, parseTemplate } from './cloudformation.js';
+export type { AlarmState } from './cloudwatch/alarm-store.js';
+export type {
+  AlarmSnapshot,
+  CloudWatchSandbox,
+  SeedAlarmStateInput,
+  SeedDatapointInput,
+  SeedMetricAlarmInput,
+} from './cloudwatch/cloudwatch-sandbox.js';
+export type { Datapoint, DatapointFilter } from './cloudwatch/metric-store.js';
 export type { CodePipelineJobEvent, CreateJobInput, JobResult } from './codepipeline/jobs.js';
 export type { LambdaSandbox, LambdaSettings } from './contracts.js';
+export type { CapturedEvent, CapturedEventFilter } from './eventbridge/event-capture.js';
 export type { FaultRule } from './faults.js';
 export { makeFunctionZip } from './function-zip.js';
 export type { PolicyDocument } from './policy.js';
@@ -84,6 +100,14 @@ export interface Sandbox {
     createJob(input: CreateJobInput): CodePipelineJobEvent;
     getJobResult(jobId: string): JobResult | undefined;
   };
+  /** CloudWatch alarms and metrics in process: seed alarms, set states, read datapoints. */
+  readonly cloudwatch: CloudWatchSandbox;
+  /** EventBridge: the events PutEvents accepted (the sandbox captures them; it has no rules). */
+  readonly eventbridge: {
+    captured(filter?: CapturedEventFilter): CapturedEvent[];
+    clear(): void;
+  };
+  /** S3 event notifications (deliveries to subscribers), not EventBridge. */
   readonly events: {
     setFaults(faults: Partial<EventFaults>): void;
     /** Starts delivering events held by the `hold` fault (or an incomplete reorder batch); drainEvents() also does. */
@@ -119,6 +143,7 @@ export const DEFAULT_LAMBDA_SETTINGS: LambdaSettings = {
   failureReason: 'The sandbox was told to fail this update.',
   rateLimits: true,
   executeHandlers: true,
+  weightedRouting: 'random',
 };
 
 /** Starts a sandbox with no accounts; seed it with createAccount, createRole, createBucket, lambda.seedFunction. */
@@ -134,24 +159,48 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const s3: S3Context = { store: new S3Store(), iam, clock, events, sequencer: new SequencerSource() };
   const jobs = new JobStore(accounts, clock);
   const lambdaSettings: LambdaSettings = { ...DEFAULT_LAMBDA_SETTINGS, ...options.lambda };
+  const alarms = new AlarmStore();
+  const metrics = new MetricStore();
+  const capture = new EventCapture();
   const lambda = createLambdaService({
     clock,
     authorizer,
     readS3Object: createS3ObjectReader(s3),
     settings: lambdaSettings,
+    metrics,
   });
+  const cloudwatch = createCloudWatchSandbox({ alarms, metrics, clock, defaultRegion });
+  const eventbridge = {
+    captured: (filter?: CapturedEventFilter) => capture.list(filter),
+    clear: () => capture.clear(),
+  };
   const services = new Map<string, SandboxService>(
     [
       createStsService({ accounts, iam, clock }),
       createS3Service(s3),
       lambda,
       createCodePipelineService({ jobs, authorizer }),
+      createCloudWatchService({ alarms, metrics, authorizer, clock }),
+      createEventBridgeService({ capture, authorizer, clock }),
     ].map((service) => [service.signingName, service]),
   );
   const mintRoleCredentials = (input: IssueRoleCredentialsInput) =>
     issueRoleCredentials({ accounts, iam, clock }, input);
   const server = await startServer(
-    { services, accounts, clock, faults, log, issueRoleCredentials: mintRoleCredentials },
+    {
+      services,
+      accounts,
+      clock,
+      faults,
+      log,
+      issueRoleCredentials: mintRoleCredentials,
+      cloudwatch,
+      eventbridge,
+      advanceClock: (ms) => {
+        clock.advance(ms);
+        return clock.now();
+      },
+    },
     options.port ?? 0,
     options.host ?? '127.0.0.1',
   );
@@ -164,6 +213,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faults,
     lambda,
     lambdaSettings,
+    cloudwatch,
+    eventbridge,
     codepipeline: {
       createJob: (input) => jobs.createJob(input),
       getJobResult: (jobId) => jobs.getJobResult(jobId),

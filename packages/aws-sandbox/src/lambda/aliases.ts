@@ -66,6 +66,7 @@ export function updateAlias(record: FunctionRecord, name: string, input: AliasIn
   validateAliasTarget(record, functionVersion, routing);
   alias.functionVersion = functionVersion;
   alias.routing = { ...routing };
+  alias.routingCount = undefined;
   if (input.description !== undefined) alias.description = input.description;
   alias.revisionId = randomUUID();
   return alias;
@@ -108,14 +109,35 @@ export function validateAliasTarget(
   }
   const primary = getVersion(record, functionVersion);
   const additional = getVersion(record, version);
+  // Weighted alias guide: both versions need the same execution role and dead-letter queue config.
   if (primary.config.role !== additional.config.role) {
-    throw invalidParameter('All versions in an alias routing configuration must have the same execution role.');
+    throw invalidParameter('Specified versions must be associated with the same execution role');
+  }
+  if ((primary.config.deadLetterTargetArn || '') !== (additional.config.deadLetterTargetArn || '')) {
+    throw invalidParameter('Specified versions must be associated with the same dead-letter queue configuration');
   }
 }
 
-/** Weighted routing: the additional version serves a call with probability equal to its weight. */
-export function pickAliasVersion(alias: AliasRecord, random: () => number): string {
+/** How a weighted alias picks: independently at random (AWS), or evenly and deterministically. */
+export interface RoutingChoice {
+  readonly mode: 'random' | 'even';
+  readonly random: () => number;
+}
+
+/**
+ * Weighted routing: with `random`, the additional version serves a call with probability equal to
+ * its weight; with `even`, it serves the n-th call when round(n × weight) grows, so after n calls
+ * it has served exactly round(n × weight) of them.
+ */
+export function pickAliasVersion(alias: AliasRecord, choice: RoutingChoice): string {
   const [extra] = Object.entries(alias.routing);
-  if (extra && random() < extra[1]) return extra[0];
-  return alias.functionVersion;
+  if (!extra) return alias.functionVersion;
+  const [version, weight] = extra;
+  if (choice.mode === 'random') return choice.random() < weight ? version : alias.functionVersion;
+  const count = alias.routingCount ?? { calls: 0, additional: 0 };
+  count.calls += 1;
+  const served = Math.round(count.calls * weight) > count.additional;
+  if (served) count.additional += 1;
+  alias.routingCount = count;
+  return served ? version : alias.functionVersion;
 }

@@ -66,6 +66,7 @@ function readConfigPatch(body: Json): Partial<FunctionConfig> {
       `1 validation error detected: Value '${memorySize}' at 'memorySize' failed to satisfy constraint: Member must have value between 128 and 10240`,
     );
   }
+  const deadLetter = optionalObject(body, 'DeadLetterConfig');
   const environment = optionalObject(body, 'Environment');
   const variables = environment === undefined ? undefined : (optionalStringMap(environment, 'Variables') ?? {});
   return {
@@ -76,6 +77,8 @@ function readConfigPatch(body: Json): Partial<FunctionConfig> {
     timeout,
     memorySize,
     environment: variables,
+    // An empty DeadLetterConfig (or TargetArn '') removes it.
+    deadLetterTargetArn: deadLetter === undefined ? undefined : (optionalString(deadLetter, 'TargetArn') ?? ''),
   } as Partial<FunctionConfig>;
 }
 
@@ -99,6 +102,7 @@ export const createFunction: Operation = async (ctx) => {
     timeout: patch.timeout ?? 3,
     memorySize: patch.memorySize ?? 128,
     environment: patch.environment ?? {},
+    ...(patch.deadLetterTargetArn ? { deadLetterTargetArn: patch.deadLetterTargetArn } : {}),
   };
   const at = now(ctx);
   const record = createFunctionRecord(

@@ -34,6 +34,8 @@ export interface FunctionConfig {
   readonly timeout: number;
   readonly memorySize: number;
   readonly environment: Readonly<Record<string, string>>;
+  /** DeadLetterConfig.TargetArn; undefined or '' when the function has none. */
+  readonly deadLetterTargetArn?: string;
 }
 
 /** A published version: an immutable snapshot of $LATEST's code and configuration. */
@@ -72,6 +74,8 @@ export interface AliasRecord {
   description: string;
   routing: Record<string, number>;
   revisionId: string;
+  /** Calls through this routing so far and how many the additional version served (`even` routing). */
+  routingCount?: { calls: number; additional: number };
 }
 
 export interface FunctionRecord {

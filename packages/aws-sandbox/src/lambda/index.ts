@@ -42,7 +42,7 @@ export function createLambdaService(deps: LambdaServiceDeps, options: LambdaServ
     deps,
     store: createFunctionStore(),
     runner: createHandlerRunner(),
-    random: options.random ?? Math.random,
+    random: options.random ?? createRoutingRandom(deps.settings),
     invocations: [] as Invocation[],
   };
   const limiter = createRateLimiter(deps.clock);
@@ -80,6 +80,32 @@ export function createLambdaService(deps: LambdaServiceDeps, options: LambdaServ
   };
 }
 
+/** Math.random, or a reproducible sequence while `settings.routingSeed` is set (re-seeded when it changes). */
+function createRoutingRandom(settings: LambdaServiceDeps['settings']): () => number {
+  let seed: number | undefined;
+  let next: (() => number) | undefined;
+  return () => {
+    if (settings.routingSeed === undefined) return Math.random();
+    if (settings.routingSeed !== seed || !next) {
+      seed = settings.routingSeed;
+      next = mulberry32(seed);
+    }
+    return next();
+  };
+}
+
+/** A small, well-known 32-bit PRNG (mulberry32): plenty for picking alias versions. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Creates a function directly (no authorization, no zip check); `aliases` get version 1. */
 function seedFunction(state: ServiceState, input: SeedFunctionInput): void {
   const now = state.deps.clock.now();
@@ -98,6 +124,7 @@ function seedFunction(state: ServiceState, input: SeedFunctionInput): void {
         timeout: 3,
         memorySize: 128,
         environment: {},
+        ...(input.deadLetterTargetArn ? { deadLetterTargetArn: input.deadLetterTargetArn } : {}),
       },
       tags: {},
     },

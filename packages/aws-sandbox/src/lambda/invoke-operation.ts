@@ -3,9 +3,9 @@
  * handler when the sandbox is set to.
  */
 import { AwsError } from '../contracts.js';
-import { getQualifierAlias, pickAliasVersion } from './aliases.js';
+import { getQualifierAlias, pickAliasVersion, type RoutingChoice } from './aliases.js';
 import { refArn } from './arns.js';
-import { authorize, lookup, now, type Operation, pathRef } from './context.js';
+import { authorize, lookup, now, type Operation, type OperationContext, pathRef } from './context.js';
 import {
   type CodeBlob,
   type FunctionConfig,
@@ -14,6 +14,7 @@ import {
   LATEST,
   servingLatest,
 } from './function-store.js';
+import type { InvokeOutcome } from './invoke.js';
 import { queryString } from './routes.js';
 
 /** Invoke payloads: 6 MB for synchronous calls (Lambda quotas page). */
@@ -29,12 +30,12 @@ interface ResolvedTarget {
 function resolveInvokeTarget(
   record: FunctionRecord,
   qualifier: string | undefined,
-  random: () => number,
+  routing: RoutingChoice,
 ): ResolvedTarget {
   if (qualifier === undefined || qualifier === LATEST) return { version: LATEST, ...servingLatest(record) };
   const versionName = /^\d+$/.test(qualifier)
     ? qualifier
-    : pickAliasVersion(getQualifierAlias(record, qualifier), random);
+    : pickAliasVersion(getQualifierAlias(record, qualifier), routing);
   if (versionName === LATEST) return { version: LATEST, ...servingLatest(record) };
   const version = getVersion(record, versionName);
   return { version: version.version, code: version.code, config: version.config };
@@ -53,18 +54,25 @@ export const invoke: Operation = async (ctx) => {
     );
   }
   const event = parseEvent(ctx.req.body);
-  const target = resolveInvokeTarget(record, ref.qualifier, ctx.state.random);
+  const { settings } = ctx.state.deps;
+  const target = resolveInvokeTarget(record, ref.qualifier, {
+    mode: settings.weightedRouting ?? 'random',
+    random: ctx.state.random,
+  });
   const executed = { 'x-amz-executed-version': target.version };
   if (invocationType === 'DryRun') return { status: 204, headers: executed };
+  const startedAt = now(ctx);
   ctx.state.invocations.push({
     accountId: record.accountId,
     functionName: record.name,
     qualifier: ref.qualifier ?? LATEST,
     version: target.version,
-    at: now(ctx),
+    at: startedAt,
   });
-  const run = () =>
-    ctx.state.runner.run(
+  const metrics = { record, qualifier: ref.qualifier, executedVersion: target.version, at: startedAt };
+  const run = async (): Promise<InvokeOutcome> => {
+    const began = performance.now();
+    const outcome = await ctx.state.runner.run(
       {
         functionName: record.name,
         functionArn: refArn(ref),
@@ -75,11 +83,19 @@ export const invoke: Operation = async (ctx) => {
       },
       event,
     );
+    publishInvocationMetrics(ctx, metrics, {
+      failed: outcome.functionError !== undefined,
+      durationMs: performance.now() - began,
+    });
+    return outcome;
+  };
   if (invocationType === 'Event') {
-    if (ctx.state.deps.settings.executeHandlers) void run().catch(() => undefined);
+    if (settings.executeHandlers) void run().catch(() => undefined);
+    else publishInvocationMetrics(ctx, metrics, { failed: false });
     return { status: 202, headers: executed };
   }
-  if (!ctx.state.deps.settings.executeHandlers) {
+  if (!settings.executeHandlers) {
+    publishInvocationMetrics(ctx, metrics, { failed: false });
     return { status: 200, headers: { ...executed, 'content-type': 'application/json' }, body: 'null' };
   }
   const outcome = await run();
@@ -90,6 +106,50 @@ export const invoke: Operation = async (ctx) => {
   }
   return { status: 200, headers, body: outcome.payload };
 };
+
+/**
+ * Lambda's invocation metrics ("Types of metrics for Lambda functions"): Invocations 1 per call,
+ * Errors 1 when the function failed, Duration in ms, stamped with the invocation's start, under
+ * each dimension set Lambda publishes: none (Region), FunctionName, FunctionName+Resource for a
+ * qualified call (`fn:alias` or `fn:version`), and FunctionName+Resource+ExecutedVersion for a
+ * call through an alias (which version of a weighted alias served).
+ */
+function publishInvocationMetrics(
+  ctx: OperationContext,
+  call: { record: FunctionRecord; qualifier: string | undefined; executedVersion: string; at: number },
+  result: { failed: boolean; durationMs?: number },
+): void {
+  const sink = ctx.state.deps.metrics;
+  if (!sink) return;
+  const { record, qualifier } = call;
+  const dimensionSets: Array<Record<string, string>> = [{}, { FunctionName: record.name }];
+  if (qualifier !== undefined) {
+    const resource = { FunctionName: record.name, Resource: `${record.name}:${qualifier}` };
+    dimensionSets.push(resource);
+    if (!/^\d+$/.test(qualifier) && qualifier !== LATEST) {
+      dimensionSets.push({ ...resource, ExecutedVersion: call.executedVersion });
+    }
+  }
+  const values: Array<[string, number, string]> = [
+    ['Invocations', 1, 'Count'],
+    ['Errors', result.failed ? 1 : 0, 'Count'],
+  ];
+  if (result.durationMs !== undefined) values.push(['Duration', result.durationMs, 'Milliseconds']);
+  for (const dimensions of dimensionSets) {
+    for (const [metricName, value, unit] of values) {
+      sink.record({
+        accountId: record.accountId,
+        region: record.region,
+        namespace: 'AWS/Lambda',
+        metricName,
+        dimensions,
+        value,
+        unit,
+        at: call.at,
+      });
+    }
+  }
+}
 
 function parseEvent(body: Buffer): unknown {
   const text = body.toString('utf8');

@@ -75,6 +75,7 @@ function renderCommon(record: FunctionRecord, config: VersionRecord['config'], c
     MemorySize: config.memorySize,
     CodeSha256: code.sha256,
     ...(variables ? { Environment: { Variables: { ...config.environment } } } : {}),
+    ...(config.deadLetterTargetArn ? { DeadLetterConfig: { TargetArn: config.deadLetterTargetArn } } : {}),
     TracingConfig: { Mode: 'PassThrough' },
     State: 'Active',
     PackageType: 'Zip',
