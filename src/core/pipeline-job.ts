@@ -7,6 +7,8 @@
  * and no error message built here quotes it.
  */
 import { createHash } from 'node:crypto';
+// zod/mini, as the configuration uses: the token is parsed by a schema, never by casts.
+import * as z from 'zod/mini';
 import { BUILD_ID } from './artifact-key.js';
 import { APP_NAME, type AppConfig, type FerryConfig, type Target } from './config.js';
 import { ConfigurationError, ErrorKind, type FerryError, InputError, InternalError, isFerryError } from './errors.js';
@@ -317,52 +319,55 @@ export function decodeContinuationToken(token: string): ContinuationState {
   } catch {
     return invalid('not JSON');
   }
-  const { b, c, o, n, f, e, d } = (raw ?? {}) as Record<string, unknown>;
-  const shapeOk =
-    typeof b === 'string' &&
-    BUILD_ID.test(b) &&
-    typeof c === 'string' &&
-    /^[A-Za-z0-9+/]{43}=$/.test(c) &&
-    (o === undefined || (typeof o === 'string' && o !== '')) &&
-    typeof n === 'number' &&
-    Number.isSafeInteger(n) &&
-    n >= 0 &&
-    typeof f === 'string' &&
-    typeof e === 'string' &&
-    Array.isArray(d);
-  if (!shapeOk) return invalid('missing fields');
-  const done: FinishedTarget[] = [];
-  const seen = new Set<number>();
-  for (const entry of d as unknown[]) {
-    if (!Array.isArray(entry) || entry.length !== 4) return invalid('bad target entry');
-    const [index, deployed, version, previous] = entry as unknown[];
-    const ok =
-      typeof index === 'number' &&
-      Number.isInteger(index) &&
-      index >= 0 &&
-      !seen.has(index) &&
-      (deployed === 0 || deployed === 1) &&
-      typeof version === 'string' &&
-      version !== '' &&
-      typeof previous === 'string';
-    if (!ok) return invalid('bad target entry');
-    seen.add(index as number);
-    done.push({
-      index: index as number,
-      status: deployed === 1 ? 'deployed' : 'unchanged',
-      version: version as string,
-      ...(previous ? { previousVersion: previous as string } : {}),
-    });
-  }
+  const parsed = TOKEN_SCHEMA.safeParse(raw);
+  if (!parsed.success) return invalid(`bad field ${describeTokenIssue(parsed.error.issues[0])}`);
+  const { b, c, o, n, f, e, d } = parsed.data;
+  const indexes = d.map(([index]) => index);
+  if (new Set(indexes).size !== indexes.length) return invalid('a target listed twice');
   return {
-    build: b as string,
-    codeSha256: c as string,
-    ...(o === undefined ? {} : { versionId: o as string }),
-    sizeBytes: n as number,
-    fingerprint: f as string,
-    executionId: e as string,
-    done,
+    build: b,
+    codeSha256: c,
+    ...(o === undefined ? {} : { versionId: o }),
+    sizeBytes: n,
+    fingerprint: f,
+    executionId: e,
+    done: d.map(([index, deployed, version, previous]) => ({
+      index,
+      status: deployed === 1 ? 'deployed' : 'unchanged',
+      version,
+      ...(previous ? { previousVersion: previous } : {}),
+    })),
   };
+}
+
+/** Published version numbers; `none` when a target reported none (the live check then finds drift). */
+const VERSION = /^[1-9][0-9]{0,9}$/;
+const NONE_VERSION = 'none';
+
+/**
+ * The token's compact JSON. It carries no facts ferry trusts: the pinned object is re-read, and
+ * every finished target's alias is read live before success is reported (runPipelineJob).
+ */
+const TOKEN_SCHEMA = z.strictObject({
+  b: z.string().check(z.regex(BUILD_ID)),
+  c: z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/)),
+  o: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  n: z.int().check(z.minimum(0)),
+  f: z.string().check(z.regex(/^[A-Za-z0-9_-]{12}$/)),
+  e: z.string().check(z.regex(/^[\w.-]{1,128}$/)),
+  d: z.array(
+    z.tuple([
+      z.int().check(z.minimum(0)),
+      z.union([z.literal(0), z.literal(1)]),
+      z.union([z.literal(NONE_VERSION), z.string().check(z.regex(VERSION))]),
+      z.union([z.literal(''), z.string().check(z.regex(VERSION))]),
+    ]),
+  ),
+});
+
+function describeTokenIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (issue === undefined) return '(unknown)';
+  return issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
 }
 
 /** The FailureDetails types ferry uses (CodePipeline API Reference, FailureDetails.type). */

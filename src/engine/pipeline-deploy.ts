@@ -8,7 +8,7 @@
 import type { ObjectStorePort } from '../aws/s3.js';
 import { formatArtifactKey } from '../core/artifact-key.js';
 import type { Target } from '../core/config.js';
-import { ConfigurationError, describeError, InputError, isFerryError } from '../core/errors.js';
+import { ConfigurationError, DeployFailedError, describeError, InputError, isFerryError } from '../core/errors.js';
 import {
   type ArtifactCredentials,
   type ContinuationState,
@@ -26,6 +26,8 @@ import {
   selectPipelineTargets,
   truncateText,
 } from '../core/pipeline-job.js';
+import { describeServedDrift, findServedDrift } from '../core/served-check.js';
+import { buildSessionName } from '../core/session-name.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import {
   type BuildDeployRequest,
@@ -38,6 +40,7 @@ import {
 } from './deploy-build.js';
 import { TargetStatus } from './deploy-stage.js';
 import { recordRejected } from './ledger.js';
+import { observeServed } from './observe-served.js';
 import { stagePipelineArtifact } from './pipeline-artifact.js';
 
 export type PipelineReport =
@@ -133,7 +136,51 @@ export async function runPipelineJob(
       });
     }
   }
+  const unconfirmed = await confirmTokenTargets(runtime, state, selection);
+  if (unconfirmed !== undefined) {
+    await recordRejectedJob(runtime, deps.log, {
+      jobId: job.jobId,
+      executionId: state.executionId,
+      app: selection.app.name,
+      stage: selection.stage,
+      build: state.build,
+      error: unconfirmed,
+    });
+    return reportForError(unconfirmed);
+  }
   return successReport(state, done, selection);
+}
+
+/**
+ * The targets an earlier invocation finished come from the continuation token, which anyone
+ * could have edited: before success is reported, each one's alias is read live and must serve
+ * the build's checksum at the version the token names. Returns the error to fail the job with.
+ */
+async function confirmTokenTargets(
+  runtime: Runtime,
+  state: ContinuationState,
+  selection: PipelineSelection,
+): Promise<DeployFailedError | undefined> {
+  const claimed = state.done.flatMap((t) => {
+    const target = selection.targets[t.index];
+    return target ? [{ target, version: t.version }] : [];
+  });
+  if (claimed.length === 0) return undefined;
+  const served = await observeServed(
+    runtime,
+    claimed.map((c) => c.target),
+    buildSessionName(selection.app.name, state.build),
+  );
+  const drift = findServedDrift(
+    claimed.map((c) => ({ targetId: c.target.id, codeSha256: state.codeSha256, version: c.version })),
+    served,
+  );
+  if (drift.length === 0) return undefined;
+  return new DeployFailedError(
+    'PIPELINE_TOKEN_DRIFT',
+    `Not reporting success for ${selection.app.name} build ${state.build}: ${describeServedDrift(drift, 'the continuation token')}. The token or the targets changed between invocations; retry the action so it deploys again.`,
+    { context: { app: selection.app.name, stage: selection.stage, build: state.build } },
+  );
 }
 
 /** The run a new job starts: its execution id and build. */

@@ -327,9 +327,11 @@ describe('codepipeline-action handler', () => {
     second['CodePipeline.job'].id = '33333333-abcd-3333-abcd-333333abcdef';
     expect((await handlerUnderTest()(second, plenty)).result).toBe('success');
 
-    // Only the unfinished target; the input artifact is neither read nor copied again.
+    // Only the unfinished target is deployed (the finished one's role is assumed only to read its
+    // alias: the token is not trusted); the input artifact is neither read nor copied again.
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toEqual([
       'arn:aws:iam::333333333333:role/ferry-deploy',
+      'arn:aws:iam::222222222222:role/ferry-deploy',
     ]);
     const targetLines = log.lines.filter((l) => l.message.startsWith('target '));
     expect(targetLines.map((l) => l.attributes.account)).toEqual(['333333333333']);
