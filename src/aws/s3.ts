@@ -58,6 +58,8 @@ export interface ObjectStorePort {
     body: Uint8Array;
     checksumSha256: string;
     metadata: Record<string, string>;
+    /** Create only (If-None-Match: *): an existing object fails with InputError ARTIFACT_EXISTS. */
+    createOnly?: boolean;
   }): Promise<{ versionId?: string; etag?: string }>;
   getJson<T>(bucket: string, key: string): Promise<StoredDocument<T> | undefined>;
   putJson(bucket: string, key: string, value: unknown, condition?: ConditionalPut): Promise<PutOutcome>;
@@ -103,7 +105,7 @@ export function createObjectStore(client: S3Client): ObjectStorePort {
       }
     },
 
-    async putArtifact({ bucket, key, body, checksumSha256, metadata }) {
+    async putArtifact({ bucket, key, body, checksumSha256, metadata, createOnly }) {
       try {
         const out = await client.send(
           new PutObjectCommand({
@@ -113,10 +115,17 @@ export function createObjectStore(client: S3Client): ObjectStorePort {
             ChecksumSHA256: checksumSha256,
             ContentType: 'application/zip',
             Metadata: metadata,
+            ...(createOnly ? { IfNoneMatch: '*' } : {}),
           }),
         );
         return { ...(out.VersionId ? { versionId: out.VersionId } : {}), ...(out.ETag ? { etag: out.ETag } : {}) };
       } catch (error) {
+        if (createOnly && isPreconditionFailure(error)) {
+          throw new InputError('ARTIFACT_EXISTS', `s3://${bucket}/${key} already exists.`, {
+            cause: error,
+            context: { bucket, key },
+          });
+        }
         throw translateWrite(error, bucket, key);
       }
     },

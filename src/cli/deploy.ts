@@ -8,6 +8,7 @@ import { parseArtifactKey } from '../core/artifact-key.js';
 import type { AppConfig, FerryConfig, Target } from '../core/config.js';
 import { describePlan } from '../core/deploy-plan.js';
 import { InputError } from '../core/errors.js';
+import { CopyKind, FERRY_COPY_METADATA_KEY } from '../core/staged-copy.js';
 import type { BuildDeployResult, Trigger } from '../engine/deploy-build.js';
 import type { TargetOutcome } from '../engine/deploy-stage.js';
 import type { Runtime } from '../runtime/create-runtime.js';
@@ -55,14 +56,29 @@ export async function runDeploy(ctx: CommandContext, source: string, options: De
   let runtime: Runtime;
   if (source.startsWith('s3://')) {
     location = parseS3Uri(source);
+    if (location.bucket !== config.artifactBucket) {
+      // Only the configured bucket's objects are ferry's artifacts: versioned, covered by its bucket policy and the deploy roles' read grant.
+      throw new InputError(
+        'WRONG_BUCKET',
+        `ferry deploys only from its artifact bucket, ${config.artifactBucket}; s3://${location.bucket} is not configured. Upload the zip with \`ferry upload\` (or \`ferry deploy <zip>\`) instead.`,
+        { context: { bucket: location.bucket } },
+      );
+    }
     build = options.build ?? buildFromKey(location.key, config, app.name);
     runtime = await ctx.openRuntime(config);
   } else {
     const artifact = await readLocalArtifact(source, config);
-    const plan = planUpload(config, app, artifact, {
+    const planned = planUpload(config, app, artifact, {
       build: options.build ?? formatBuildId(ctx.deps.now()),
       ...(options.commit ? { commit: options.commit } : {}),
     });
+    // A direct deploy into one stage: the upload is marked and recorded as ferry's own copy, so the
+    // upload trigger does not also deploy it into the stages that accept uploads.
+    const plan = {
+      ...planned,
+      metadata: { ...planned.metadata, [FERRY_COPY_METADATA_KEY]: CopyKind.Cli },
+      deploysTo: [options.stage],
+    };
     build = plan.build;
     if (options.dryRun) {
       // Nothing is uploaded in a dry run, so there is no object for the engine to observe and plan against.
@@ -80,9 +96,18 @@ export async function runDeploy(ctx: CommandContext, source: string, options: De
       return ExitCode.Ok;
     }
     runtime = await ctx.openRuntime(config);
-    location = { bucket: plan.bucket, key: plan.key, ...(await applyUpload(runtime.store, plan, artifact)) };
+    const engine = await ctx.engine();
+    await engine.recordDirectDeployCopy(runtime, {
+      app: app.name,
+      build,
+      key: plan.key,
+      codeSha256: plan.sha256,
+      stage: options.stage,
+    });
+    const uploaded = await applyUpload(runtime.store, plan, artifact);
+    location = { bucket: plan.bucket, key: plan.key, ...(uploaded.versionId ? { versionId: uploaded.versionId } : {}) };
     ctx.io.writeErr(
-      `uploaded s3://${location.bucket}/${location.key}${location.versionId ? ` (version ${location.versionId})` : ''}\n`,
+      `${uploaded.alreadyUploaded ? 'already uploaded' : 'uploaded'} s3://${location.bucket}/${location.key}${location.versionId ? ` (version ${location.versionId})` : ''}\n`,
     );
   }
 

@@ -8,6 +8,7 @@ import type { deployBuild } from '../engine/deploy-build.js';
 import type { readHistory } from '../engine/ledger.js';
 import type { promote } from '../engine/promote.js';
 import type { rollback } from '../engine/rollback.js';
+import type { recordDirectDeployCopy } from '../engine/staged-copy.js';
 import type { readStatus } from '../engine/status.js';
 import type { Runtime, RuntimeOptions } from '../runtime/create-runtime.js';
 
@@ -17,15 +18,17 @@ export interface CliEngine {
   readonly rollback: typeof rollback;
   readonly readStatus: typeof readStatus;
   readonly readHistory: typeof readHistory;
+  readonly recordDirectDeployCopy: typeof recordDirectDeployCopy;
 }
 
 export async function loadEngine(): Promise<CliEngine> {
-  const [build, promotion, back, status, ledger] = await Promise.all([
+  const [build, promotion, back, status, ledger, staged] = await Promise.all([
     import('../engine/deploy-build.js'),
     import('../engine/promote.js'),
     import('../engine/rollback.js'),
     import('../engine/status.js'),
     import('../engine/ledger.js'),
+    import('../engine/staged-copy.js'),
   ]);
   return {
     deployBuild: build.deployBuild,
@@ -33,6 +36,7 @@ export async function loadEngine(): Promise<CliEngine> {
     rollback: back.rollback,
     readStatus: status.readStatus,
     readHistory: ledger.readHistory,
+    recordDirectDeployCopy: staged.recordDirectDeployCopy,
   };
 }
 

@@ -9,7 +9,7 @@ import { verifyArtifact } from '../artifact/verify-artifact.js';
 import type { ObjectStorePort } from '../aws/s3.js';
 import { formatArtifactKey } from '../core/artifact-key.js';
 import type { AppConfig, FerryConfig } from '../core/config.js';
-import { InputError } from '../core/errors.js';
+import { InputError, isFerryError } from '../core/errors.js';
 import type { CommandContext, CommonOptions } from './context.js';
 import { ExitCode, writeJson } from './output.js';
 
@@ -38,6 +38,8 @@ export interface UploadPlan {
 export interface UploadResult extends UploadPlan {
   readonly dryRun: boolean;
   readonly versionId?: string;
+  /** The build was already uploaded with these very bytes: nothing was written, no deployment triggered. */
+  readonly alreadyUploaded?: boolean;
 }
 
 /** A verified local zip, held in memory for the PutObject body. */
@@ -122,19 +124,37 @@ export function planUpload(
   };
 }
 
+/**
+ * Puts the artifact create-only: builds are immutable. The same bytes already there are not
+ * written again (no second event, no redeploy); other bytes under the build id are refused.
+ */
 export async function applyUpload(
   store: ObjectStorePort,
   plan: UploadPlan,
   artifact: LocalArtifact,
-): Promise<{ versionId?: string }> {
-  const out = await store.putArtifact({
-    bucket: plan.bucket,
-    key: plan.key,
-    body: artifact.bytes,
-    checksumSha256: plan.sha256,
-    metadata: { ...plan.metadata },
-  });
-  return out.versionId ? { versionId: out.versionId } : {};
+): Promise<{ versionId?: string; alreadyUploaded?: true }> {
+  try {
+    const out = await store.putArtifact({
+      bucket: plan.bucket,
+      key: plan.key,
+      body: artifact.bytes,
+      checksumSha256: plan.sha256,
+      metadata: { ...plan.metadata },
+      createOnly: true,
+    });
+    return out.versionId ? { versionId: out.versionId } : {};
+  } catch (error) {
+    if (!(isFerryError(error) && error.code === 'ARTIFACT_EXISTS')) throw error;
+  }
+  const existing = await store.headArtifact({ bucket: plan.bucket, key: plan.key });
+  if (existing.checksumSha256 !== plan.sha256) {
+    throw new InputError(
+      'BUILD_EXISTS',
+      `s3://${plan.bucket}/${plan.key} already holds build ${plan.build} of ${plan.app} with other bytes (sha256 ${existing.checksumSha256 ?? 'unknown'}, this zip ${plan.sha256}). Builds are immutable: upload it under a new build id (--build).`,
+      { context: { app: plan.app, build: plan.build, key: plan.key } },
+    );
+  }
+  return { ...(existing.versionId ? { versionId: existing.versionId } : {}), alreadyUploaded: true };
 }
 
 /** A UTC timestamp build id, `YYYYMMDDTHHMMSSZ`: fixed width, so it orders as time does. */
@@ -148,7 +168,9 @@ export function formatBuildId(date: Date): string {
 function describeUpload(result: UploadResult): string {
   const uri = `s3://${result.bucket}/${result.key}`;
   const lines = [
-    `${result.dryRun ? 'would upload' : 'uploaded'} ${result.app} build ${result.build}`,
+    result.alreadyUploaded
+      ? `${result.app} build ${result.build} was already uploaded with these bytes: nothing written, no deployment triggered`
+      : `${result.dryRun ? 'would upload' : 'uploaded'} ${result.app} build ${result.build}`,
     `  object    ${uri}${result.versionId ? ` (version ${result.versionId})` : ''}`,
     `  sha256    ${result.sha256}`,
     `  size      ${result.sizeBytes} bytes`,

@@ -6,10 +6,12 @@
 import { parseArtifactKey } from '../core/artifact-key.js';
 import type { FerryConfig } from '../core/config.js';
 import { describeError, InputError } from '../core/errors.js';
+import { type LedgerEntry, LedgerOutcome, UPLOAD_STAGE } from '../core/ledger-model.js';
+import { decideUploadSkip, FERRY_COPY_METADATA_KEY, type UploadSkipDecision } from '../core/staged-copy.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { type BuildDeployResult, BuildStatus, type DeployLog, deployBuild, Trigger } from './deploy-build.js';
-import { recordRejected } from './ledger.js';
-import { PIPELINE_TRIGGER_METADATA } from './pipeline-artifact.js';
+import { recordRejected, resolveCaller, startAttempt, writeEntry } from './ledger.js';
+import { readStagedCopy } from './staged-copy.js';
 
 export interface UploadedObject {
   readonly bucket: string;
@@ -101,15 +103,18 @@ export async function deployUpload(
   }
   const app = runtime.config.apps[plan.app];
   if (!app) throw new Error('unreachable: resolveUpload returned an unknown app');
-  if (await isPipelineCopy(runtime, log, object)) {
-    // The CodePipeline action copied this build here to pin it, and deploys it itself.
-    log.info('upload skipped: staged by a CodePipeline action, which deploys it', {
+  const copy = await decideCopySkip(runtime, log, object, plan);
+  if (copy.action === 'skip') {
+    // One of ferry's own copies (a pipeline's pinned build, a CLI direct deploy): its own run deploys it.
+    log.info('upload skipped: a copy ferry made and deploys itself', {
       key: object.key,
       versionId: object.versionId,
       app: plan.app,
       build: plan.build,
+      reason: copy.reason,
       trigger: Trigger.Upload,
     });
+    await recordCopySkipped(runtime, log, object, plan, copy.reason);
     return { app: plan.app, build: plan.build, status: BuildStatus.Succeeded, stages: [] };
   }
   return deployBuild(runtime, log, {
@@ -159,17 +164,79 @@ export async function recordRejectedUpload(
   }
 }
 
-/** Reads the exact uploaded version's metadata; if it cannot be read, the upload deploys as usual. */
-async function isPipelineCopy(runtime: Runtime, log: DeployLog, object: UploadedObject): Promise<boolean> {
+/**
+ * Whether the upload is one of ferry's own copies (core/staged-copy.ts): the marker in the exact
+ * uploaded version's metadata *and* ferry's record of the copy with this object's checksum. If
+ * either cannot be read, the upload deploys as usual: a skip needs proof, a deploy does not.
+ */
+async function decideCopySkip(
+  runtime: Runtime,
+  log: DeployLog,
+  object: UploadedObject,
+  plan: UploadPlan,
+): Promise<UploadSkipDecision> {
   try {
     const head = await runtime.store.headArtifact({
       bucket: object.bucket,
       key: object.key,
       ...(object.versionId ? { versionId: object.versionId } : {}),
     });
-    return head.metadata[PIPELINE_TRIGGER_METADATA.key] === PIPELINE_TRIGGER_METADATA.value;
+    const marker = head.metadata[FERRY_COPY_METADATA_KEY];
+    if (marker === undefined) return { action: 'deploy' };
+    const record = await readStagedCopy(runtime, plan.app, plan.build);
+    const decision = decideUploadSkip({
+      key: object.key,
+      marker,
+      ...(head.checksumSha256 ? { objectSha256: head.checksumSha256 } : {}),
+      ...(record ? { record } : {}),
+    });
+    if (decision.action === 'deploy' && decision.warning) {
+      log.warn('upload claims to be a ferry copy', {
+        key: object.key,
+        versionId: object.versionId,
+        reason: decision.warning,
+        ...(object.caller ? { caller: object.caller } : {}),
+      });
+    }
+    return decision;
   } catch (error) {
-    log.info('upload metadata unreadable; deploying', { key: object.key, reason: describeError(error) });
-    return false;
+    log.info('upload metadata or copy record unreadable; deploying', { key: object.key, reason: describeError(error) });
+    return { action: 'deploy' };
+  }
+}
+
+/** The skip is an upload attempt too: one skipped entry under the app's `_upload` stage. */
+async function recordCopySkipped(
+  runtime: Runtime,
+  log: DeployLog,
+  object: UploadedObject,
+  plan: UploadPlan,
+  reason: string,
+): Promise<void> {
+  const attempt = startAttempt(runtime);
+  const entry: LedgerEntry = {
+    schema: 1,
+    ...attempt,
+    app: plan.app,
+    stage: UPLOAD_STAGE,
+    build: plan.build,
+    source: {
+      bucket: object.bucket,
+      key: object.key,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+      region: object.region,
+    },
+    targets: [],
+    trigger: Trigger.Upload,
+    caller: await resolveCaller(runtime, object.caller),
+    endedAt: new Date(runtime.now()).toISOString(),
+    outcome: LedgerOutcome.Skipped,
+    reason,
+    code: 'FERRY_COPY',
+  };
+  try {
+    await writeEntry(runtime, entry);
+  } catch (error) {
+    log.error('could not record the skipped upload in the ledger', { key: object.key, reason: describeError(error) });
   }
 }

@@ -5,8 +5,9 @@
  * writes it under the artifact convention key with its SHA-256, so the deployment has a pinned
  * object version that the S3-reference path (> 50 MB), promotions and rollbacks can use.
  *
- * The copy carries `ferry-trigger: pipeline` in its metadata: the upload trigger sees it and
- * leaves the deployment to the pipeline.
+ * Before writing the copy, ferry records it in the ledger (key, SHA-256, job); the copy carries
+ * `ferry-trigger: pipeline` in its metadata. The upload trigger leaves the deployment to the
+ * pipeline only when both agree with the object it sees (core/staged-copy.ts).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,9 +20,9 @@ import { formatArtifactKey } from '../core/artifact-key.js';
 import { type FerryConfig, LAMBDA_LIMITS } from '../core/config.js';
 import { AccessError, ArtifactError, ConfigurationError, InputError, isFerryError } from '../core/errors.js';
 import type { PipelineInputArtifact } from '../core/pipeline-job.js';
-
-/** Object metadata that marks a copy made by the CodePipeline action (x-amz-meta-ferry-trigger). */
-export const PIPELINE_TRIGGER_METADATA = { key: 'ferry-trigger', value: 'pipeline' } as const;
+import { CopyKind, FERRY_COPY_METADATA_KEY } from '../core/staged-copy.js';
+import { type LedgerDeps, resolveCaller } from './ledger.js';
+import { recordStagedCopy } from './staged-copy.js';
 
 /** An input artifact that holds the function zip among other files may be this large (it is spooled to /tmp). */
 export const MAX_INPUT_ARTIFACT_BYTES = 512 * 1024 * 1024;
@@ -52,6 +53,8 @@ export interface StageArtifactDeps {
   /** ferry's own store (its execution role). */
   readonly store: ObjectStorePort;
   readonly config: FerryConfig;
+  /** Where the copy is recorded before it is written. */
+  readonly ledger: LedgerDeps;
   readonly tmpDir?: string;
 }
 
@@ -85,6 +88,18 @@ export async function stagePipelineArtifact(
         written: false,
       };
     }
+    await recordStagedCopy(deps.ledger, {
+      schema: 1,
+      kind: CopyKind.Pipeline,
+      app: request.app,
+      build: request.build,
+      key,
+      codeSha256: spooled.sha256,
+      caller: await resolveCaller(deps.ledger),
+      jobId: request.jobId,
+      executionId: request.executionId,
+      recordedAt: new Date(deps.ledger.now()).toISOString(),
+    });
     const body = spooled.bytes ?? (await readFile(zipFile));
     const put = await deps.store.putArtifact({
       bucket: config.artifactBucket,
@@ -92,7 +107,7 @@ export async function stagePipelineArtifact(
       body,
       checksumSha256: spooled.sha256,
       metadata: {
-        [PIPELINE_TRIGGER_METADATA.key]: PIPELINE_TRIGGER_METADATA.value,
+        [FERRY_COPY_METADATA_KEY]: CopyKind.Pipeline,
         'pipeline-job-id': request.jobId,
         'pipeline-execution-id': request.executionId,
       },

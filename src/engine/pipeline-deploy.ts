@@ -215,6 +215,7 @@ async function startState(
       source: deps.openSourceStore(job.artifactCredentials),
       store: runtime.store,
       config: runtime.config,
+      ledger: runtime,
       ...(runtime.tmpDir ? { tmpDir: runtime.tmpDir } : {}),
     },
     {

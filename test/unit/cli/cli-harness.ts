@@ -85,6 +85,7 @@ export function createHarness(options: { config?: unknown; now?: Date; cwd?: str
             rollback: engine.rollback ?? fail('rollback'),
             readStatus: engine.readStatus ?? fail('readStatus'),
             readHistory: engine.readHistory ?? fail('readHistory'),
+            recordDirectDeployCopy: engine.recordDirectDeployCopy ?? fail('recordDirectDeployCopy'),
           } as CliEngine;
         },
       };

@@ -91,7 +91,7 @@ describe('ferry deploy s3://…', () => {
     ]);
     const run = await harness.run(
       'deploy',
-      's3://b/artifacts/orders-api/42.zip',
+      's3://ferry-artifacts-111111111111/artifacts/orders-api/42.zip',
       '--app',
       'orders-api',
       '--stage',
@@ -129,7 +129,7 @@ describe('ferry deploy s3://…', () => {
     const requests = fakeDeploy(harness, [outcome(apiTarget), outcome(workerTarget)]);
     const run = await harness.run(
       'deploy',
-      's3://b/artifacts/orders-api/42.zip',
+      's3://ferry-artifacts-111111111111/artifacts/orders-api/42.zip',
       '--app',
       'orders-api',
       '--stage',
@@ -154,7 +154,7 @@ describe('ferry deploy s3://…', () => {
     const requests = fakeDeploy(harness, [outcome(devTarget, { status: 'planned', plan })], 'planned');
     const run = await harness.run(
       'deploy',
-      's3://b/artifacts/orders-api/42.zip',
+      's3://ferry-artifacts-111111111111/artifacts/orders-api/42.zip',
       '--app',
       'orders-api',
       '--stage',
@@ -182,7 +182,7 @@ describe('ferry deploy s3://…', () => {
     );
     const run = await harness.run(
       'deploy',
-      's3://b/artifacts/orders-api/42.zip',
+      's3://ferry-artifacts-111111111111/artifacts/orders-api/42.zip',
       '--app',
       'orders-api',
       '--stage',
@@ -204,7 +204,7 @@ describe('ferry deploy s3://…', () => {
     );
     const run = await harness.run(
       'deploy',
-      's3://b/artifacts/orders-api/42.zip',
+      's3://ferry-artifacts-111111111111/artifacts/orders-api/42.zip',
       '--app',
       'orders-api',
       '--stage',
@@ -229,7 +229,7 @@ describe('ferry deploy s3://…', () => {
     });
     const run = await harness.run(
       'deploy',
-      's3://b/artifacts/orders-api/41.zip',
+      's3://ferry-artifacts-111111111111/artifacts/orders-api/41.zip',
       '--app',
       'orders-api',
       '--stage',
@@ -248,7 +248,13 @@ describe('ferry deploy s3://…', () => {
     ],
   ])('rejects %j before calling the engine (exit 3)', async (extra, message) => {
     const harness = createHarness();
-    const run = await harness.run('deploy', 's3://b/artifacts/orders-api/42.zip', '--app', 'orders-api', ...extra);
+    const run = await harness.run(
+      'deploy',
+      's3://ferry-artifacts-111111111111/artifacts/orders-api/42.zip',
+      '--app',
+      'orders-api',
+      ...extra,
+    );
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(message);
   });
@@ -256,7 +262,7 @@ describe('ferry deploy s3://…', () => {
   it('rejects an object of another app (exit 3)', async () => {
     const run = await createHarness().run(
       'deploy',
-      's3://b/artifacts/billing/42.zip',
+      's3://ferry-artifacts-111111111111/artifacts/billing/42.zip',
       '--app',
       'orders-api',
       '--stage',
@@ -264,6 +270,22 @@ describe('ferry deploy s3://…', () => {
     );
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("is a build of 'billing', not 'orders-api'");
+  });
+
+  it('refuses an object in a bucket that is not configured (exit 3), before anything runs', async () => {
+    const harness = createHarness();
+    const run = await harness.run(
+      'deploy',
+      's3://someone-elses-bucket/artifacts/orders-api/42.zip',
+      '--app',
+      'orders-api',
+      '--stage',
+      'staging',
+    );
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(
+      'ferry deploys only from its artifact bucket, ferry-artifacts-111111111111; s3://someone-elses-bucket is not configured',
+    );
   });
 
   it('refuses a malformed S3 URI as a usage error (exit 2)', async () => {
@@ -285,6 +307,11 @@ describe('ferry deploy <zip>', () => {
 
   it('uploads the zip first, then deploys the version it created', async () => {
     const harness = createHarness();
+    const copies: unknown[] = [];
+    harness.engine.recordDirectDeployCopy = async (_runtime, copy) => {
+      copies.push(copy);
+      return { schema: 1, kind: 'cli', ...copy, caller: 'me', recordedAt: 'now' };
+    };
     const requests = fakeDeploy(harness, [outcome(devTarget)]);
     const run = await harness.run('deploy', zipPath, '--app', 'orders-api', '--stage', 'dev', '--build', '43');
     expect(run.code).toBe(0);
@@ -298,6 +325,17 @@ describe('ferry deploy <zip>', () => {
     expect(run.stderr).toContain(
       'uploaded s3://ferry-artifacts-111111111111/artifacts/orders-api/43.zip (version v-uploaded-1)',
     );
+    // Recorded as ferry's own copy before the upload, and marked, so the upload trigger leaves it alone.
+    expect(copies).toEqual([
+      {
+        app: 'orders-api',
+        build: '43',
+        key: 'artifacts/orders-api/43.zip',
+        codeSha256: expect.any(String),
+        stage: 'dev',
+      },
+    ]);
+    expect(harness.puts[0]).toMatchObject({ metadata: { 'ferry-trigger': 'cli' }, createOnly: true });
   });
 
   it('with --dry-run verifies the zip and prints the plan, uploading and deploying nothing', async () => {

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
 import { deployUpload } from '../../../src/engine/deploy-upload.js';
 import { createRuntime } from '../../../src/runtime/create-runtime.js';
-import { createFakeLambda, type FakeLambda } from '../../support/fake-lambda.js';
+import { createFakeLambda, type FakeLambda, sha256 } from '../../support/fake-lambda.js';
+import { recordLog } from '../../support/record-log.js';
 import { makeZip } from '../../support/zips.js';
 import { createFakeS3, type FakeS3 } from '../handlers/codepipeline-fake-s3.js';
 
@@ -17,12 +18,13 @@ const config = parseConfig({
   apps: { 'orders-api': { targets: { dev: [{ account: '222222222222', function: 'orders-api' }] } } },
 });
 const sts = mockClient(STSClient);
-const silent = { info: () => {}, warn: () => {}, error: () => {} };
 let s3: FakeS3;
+let log: ReturnType<typeof recordLog>;
 let fake: FakeLambda;
 
 beforeEach(() => {
   s3 = createFakeS3();
+  log = recordLog();
   fake = createFakeLambda();
   sts.reset();
   sts.on(AssumeRoleCommand).resolves({
@@ -41,16 +43,63 @@ afterEach(() => {
 });
 
 describe('the upload trigger and copies made by the CodePipeline action', () => {
-  const upload = async (key: string, metadata: Record<string, string>) => {
-    const versionId = s3.put(BUCKET, key, await makeZip([{ name: 'index.mjs', content: key }]), metadata);
+  const upload = async (key: string, metadata: Record<string, string>, zip?: Buffer) => {
+    const body = zip ?? (await makeZip([{ name: 'index.mjs', content: key }]));
+    const versionId = s3.put(BUCKET, key, body, metadata);
     const runtime = createRuntime(config, { sleep: async () => {}, random: () => 0, env: {} });
-    return deployUpload(runtime, silent, { bucket: BUCKET, key, versionId, region: 'eu-west-1' });
+    return deployUpload(runtime, log, { bucket: BUCKET, key, versionId, region: 'eu-west-1' });
   };
+  const record = (build: string, codeSha256: string) =>
+    s3.put(
+      BUCKET,
+      `ledger/orders-api/_staged/${build}.json`,
+      Buffer.from(
+        JSON.stringify({
+          schema: 1,
+          kind: 'pipeline',
+          app: 'orders-api',
+          build,
+          key: `artifacts/orders-api/${build}.zip`,
+          codeSha256,
+          caller: 'arn:aws:sts::111111111111:assumed-role/ferry/x',
+          jobId: 'job-1',
+          recordedAt: '2026-11-23T08:00:00.000Z',
+        }),
+      ),
+    );
+  const ledger = () =>
+    s3
+      .keys(BUCKET)
+      .filter((k) => k.includes('/entries/'))
+      .map((k) => JSON.parse(s3.latest(BUCKET, k)?.body.toString() ?? '{}'));
 
-  it('leaves a pipeline copy to the pipeline: nothing deployed', async () => {
-    const result = await upload('artifacts/orders-api/7.zip', { 'ferry-trigger': 'pipeline' });
+  it('leaves a copy ferry recorded to the pipeline: nothing deployed, the skip in the ledger', async () => {
+    const zip = await makeZip([{ name: 'index.mjs', content: 'pipeline build 7' }]);
+    record('7', sha256(zip));
+    const result = await upload('artifacts/orders-api/7.zip', { 'ferry-trigger': 'pipeline' }, zip);
     expect(result).toMatchObject({ app: 'orders-api', build: '7', status: 'succeeded', stages: [] });
     expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(ledger()).toEqual([
+      expect.objectContaining({ stage: '_upload', build: '7', outcome: 'skipped', code: 'FERRY_COPY' }),
+    ]);
+  });
+
+  it('deploys an upload that only sets the metadata key: the marker alone proves nothing', async () => {
+    const result = await upload('artifacts/orders-api/9.zip', { 'ferry-trigger': 'pipeline' });
+    expect(result.status).toBe('succeeded');
+    expect(fake.mock).toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(ledger()).toEqual([expect.objectContaining({ stage: 'dev', build: '9', outcome: 'succeeded' })]);
+    expect(log.lines.find((l) => l.message === 'upload claims to be a ferry copy')?.attributes.reason).toMatch(
+      /ferry recorded no such copy/,
+    );
+  });
+
+  it('deploys other bytes uploaded over a recorded copy (the checksum does not match the record)', async () => {
+    const zip = await makeZip([{ name: 'index.mjs', content: 'pipeline build 10' }]);
+    record('10', sha256(zip));
+    const result = await upload('artifacts/orders-api/10.zip', { 'ferry-trigger': 'pipeline' });
+    expect(result.status).toBe('succeeded');
+    expect(fake.mock).toHaveReceivedCommand(UpdateFunctionCodeCommand);
   });
 
   it('still deploys an ordinary upload', async () => {
