@@ -51,7 +51,7 @@ export type { CodePipelineJobEvent, CreateJobInput, JobResult } from './codepipe
 export type { LambdaSandbox, LambdaSettings } from './contracts.js';
 export type { CapturedEvent, CapturedEventFilter } from './eventbridge/event-capture.js';
 export type { FaultRule } from './faults.js';
-export { makeFunctionZip } from './function-zip.js';
+export { makeFailingFunctionZip, makeFunctionZip } from './function-zip.js';
 export type { PolicyDocument } from './policy.js';
 export type { RequestFilter, RequestLogEntry } from './request-log.js';
 export type { DeadLetter, DeliveryRecord, EventFaults, ObjectCreatedFilter, S3EventHandler } from './s3/event-bus.js';

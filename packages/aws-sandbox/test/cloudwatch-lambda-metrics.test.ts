@@ -12,7 +12,7 @@ import {
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type Sandbox, startSandbox } from '../src/index.js';
+import { type CreatedAccount, makeFailingFunctionZip, type Sandbox, startSandbox } from '../src/index.js';
 import { allow, catchError, NO_RETRY, trustAccount } from './helpers.js';
 import { makeZip } from './lambda-harness.js';
 
@@ -20,8 +20,7 @@ const REGION = 'eu-west-1';
 const MINUTE = 60_000;
 
 const goodZip = () => makeZip({ 'index.mjs': 'export const handler = async () => ({ ok: true });\n' });
-const failingZip = () =>
-  makeZip({ 'index.mjs': "export const handler = async () => { throw new Error('version 2 is broken'); };\n" });
+const failingZip = () => makeFailingFunctionZip('version 2');
 
 describe('sandbox Lambda metrics in CloudWatch', () => {
   let sandbox: Sandbox;
@@ -185,7 +184,7 @@ describe('sandbox Lambda metrics in CloudWatch', () => {
     expect(result.ExecutedVersion).toBe('2');
     expect(result.FunctionError).toBe('Unhandled');
     expect(JSON.parse(Buffer.from(result.Payload ?? new Uint8Array()).toString())).toMatchObject({
-      errorMessage: 'version 2 is broken',
+      errorMessage: 'version 2 fails',
     });
     const points = sandbox.cloudwatch.datapoints({
       namespace: 'AWS/Lambda',
