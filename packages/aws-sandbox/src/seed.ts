@@ -1,5 +1,5 @@
 /**
- * Seed files for the sandbox CLI (YAML or JSON): accounts, roles, buckets and functions, so a
+ * Seed files for the sandbox CLI (YAML or JSON): accounts, roles, buckets, functions and alarms, so a
  * newcomer or a benchmark starts from a known world. Unknown keys are errors, so a typo never
  * silently seeds nothing.
  */
@@ -78,6 +78,27 @@ const seedSchema = z
           ),
       )
       .default([]),
+    /** CloudWatch metric alarms (defaults as sandbox.cloudwatch.putMetricAlarm: AWS/Lambda Errors Sum 60 s ≥ 1). */
+    alarms: z
+      .array(
+        z
+          .object({
+            account: z.string(),
+            name: z.string().min(1).max(255),
+            region: z.string().optional(),
+            namespace: z.string().optional(),
+            metricName: z.string().optional(),
+            dimensions: z.record(z.string(), z.string()).optional(),
+            statistic: z.string().optional(),
+            period: z.number().int().positive().optional(),
+            evaluationPeriods: z.number().int().positive().optional(),
+            threshold: z.number().optional(),
+            comparisonOperator: z.string().optional(),
+            state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 
@@ -144,6 +165,22 @@ export async function applySeed(
       ...(fn.handler ? { handler: fn.handler } : {}),
       roleArn: fn.role ?? `arn:aws:iam::${accountId}:role/${fn.name}-execution`,
       aliases: fn.aliases,
+    });
+  }
+  for (const alarm of seed.alarms) {
+    sandbox.cloudwatch.putMetricAlarm({
+      accountId: accountIdOf(alarm.account),
+      region: alarm.region ?? defaultRegion,
+      alarmName: alarm.name,
+      ...(alarm.namespace ? { namespace: alarm.namespace } : {}),
+      ...(alarm.metricName ? { metricName: alarm.metricName } : {}),
+      ...(alarm.dimensions ? { dimensions: alarm.dimensions } : {}),
+      ...(alarm.statistic ? { statistic: alarm.statistic } : {}),
+      ...(alarm.period ? { period: alarm.period } : {}),
+      ...(alarm.evaluationPeriods ? { evaluationPeriods: alarm.evaluationPeriods } : {}),
+      ...(alarm.threshold !== undefined ? { threshold: alarm.threshold } : {}),
+      ...(alarm.comparisonOperator ? { comparisonOperator: alarm.comparisonOperator } : {}),
+      ...(alarm.state ? { stateValue: alarm.state } : {}),
     });
   }
   return accounts;

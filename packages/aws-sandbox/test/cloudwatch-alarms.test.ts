@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CloudWatchClient,
   DescribeAlarmsCommand,
@@ -8,7 +11,7 @@ import {
   SetAlarmStateCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CreatedAccount, type Sandbox, startSandbox } from '../src/index.js';
+import { applySeed, type CreatedAccount, readSeedFile, type Sandbox, startSandbox } from '../src/index.js';
 import { allow, catchError, NO_RETRY, trustAccount } from './helpers.js';
 
 const REGION = 'eu-west-1';
@@ -245,5 +248,34 @@ describe('sandbox CloudWatch alarms', () => {
     const before = sandbox.clock.now();
     const advanced = await post('clock/advance', { ms: 60_000 });
     expect(((await advanced.json()) as { now: number }).now).toBeGreaterThanOrEqual(before + 60_000);
+  });
+});
+
+describe('sandbox seed files with alarms', () => {
+  it('creates the alarms a seed file lists, in the state it names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sandbox-seed-'));
+    const path = join(dir, 'seed.yml');
+    await writeFile(
+      path,
+      [
+        'accounts: [{ name: target, id: "222222222222" }]',
+        'alarms:',
+        '  - { account: target, name: orders-errors, dimensions: { FunctionName: orders }, state: ALARM }',
+        '  - { account: target, name: orders-latency, metricName: Duration, statistic: Average, threshold: 500 }',
+      ].join('\n'),
+    );
+    const sandbox = await startSandbox({ defaultRegion: REGION });
+    try {
+      await applySeed(sandbox, await readSeedFile(path), dir, REGION);
+      expect(sandbox.cloudwatch.describeAlarm('222222222222', REGION, 'orders-errors')?.stateValue).toBe('ALARM');
+      expect(sandbox.cloudwatch.describeAlarm('222222222222', REGION, 'orders-latency')?.stateValue).toBe(
+        'INSUFFICIENT_DATA',
+      );
+      await writeFile(path, 'alarms: [{ account: target, name: x, sate: OK }]');
+      await expect(readSeedFile(path)).rejects.toThrow(/alarms\.0/);
+    } finally {
+      await sandbox.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
