@@ -9,6 +9,7 @@
 // zod/mini: the same validation as zod at a twentieth of the bundle size (cold start).
 import * as z from 'zod/mini';
 import { ConfigurationError } from './errors.js';
+import { LEASE_PREFIX, LEDGER_PREFIX } from './ledger-model.js';
 import { buildTrafficSpec, type TrafficSpec, trafficSchema } from './traffic-config.js';
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -30,6 +31,18 @@ export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as con
 export type Weekday = (typeof WEEKDAYS)[number];
 
 const MB = 1024 * 1024;
+
+/**
+ * ferry assumes deploy roles from its Lambda's own role: that is role chaining, which AWS caps at
+ * one hour whatever the role's MaxSessionDuration (the shipped deploy role sets 3600 too).
+ */
+export const ROLE_CHAINING_MAX_SECONDS = 3600;
+
+/**
+ * Keys that would name Object.prototype's members (or replace an object's prototype) if they were
+ * ever used as plain-object keys. As app or stage keys they are refused, never silently dropped.
+ */
+const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
 
 /** Lambda's documented limits; ferry never allows more than these. */
 export const LAMBDA_LIMITS = {
@@ -91,7 +104,7 @@ const limitsSchema = z.strictObject({
 
 const rawConfigSchema = z.strictObject({
   artifactBucket: str(BUCKET_NAME, 'an S3 bucket name'),
-  artifactPrefix: z._default(str(/^([\w.-]+\/)*$/, 'a key prefix ending in / (or empty)'), 'artifacts/'),
+  artifactPrefix: z._default(str(/^([\w.-]+\/)*$/, 'a key prefix ending in /, such as artifacts/'), 'artifacts/'),
   region: str(REGION, 'an AWS Region such as eu-west-1'),
   deployRole: z._default(z.string(), 'ferry-deploy'),
   externalId: z.optional(str(EXTERNAL_ID, '2–1224 characters of [\\w+=,.@:/-]')),
@@ -99,7 +112,7 @@ const rawConfigSchema = z.strictObject({
   keepVersions: z._default(int(1, 1000), 10),
   /** Targets deployed at once; each account is paced under its own Lambda rate limits anyway. */
   concurrency: z._default(int(1, 100), 16),
-  /** STS session duration; AWS bounds AssumeRole to 900..43200 seconds. */
+  /** STS session duration; AWS bounds AssumeRole to 900..43200 seconds, role chaining to 3600 (checked below). */
   sessionDurationSeconds: z._default(int(900, 43_200), 900),
   /** A lease not renewed for this long is considered abandoned by a crashed run (holders renew it as they work). */
   leaseSeconds: z._default(int(30, 3600), 120),
@@ -166,9 +179,11 @@ export interface FerryConfig {
 
 /** Parses and validates a configuration object; throws ConfigurationError naming every bad field. */
 export function parseConfig(raw: unknown, source = 'configuration'): FerryConfig {
+  // Checked before zod, which drops a `__proto__` key without a word.
+  const reserved = findReservedKeys(raw);
   const result = rawConfigSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map(describeIssue);
+  if (!result.success || reserved.length > 0) {
+    const problems = [...reserved, ...(result.success ? [] : result.error.issues.map(describeIssue))];
     throw new ConfigurationError('CONFIG_INVALID', `Invalid ${source}: ${problems.join('; ')}`, {
       context: { source, problems: problems.length },
     });
@@ -180,6 +195,8 @@ type RawConfig = z.infer<typeof rawConfigSchema>;
 
 function buildConfig(raw: RawConfig, source: string): FerryConfig {
   const problems: string[] = [];
+  checkSessionDuration(raw.sessionDurationSeconds, problems);
+  checkArtifactPrefix(raw.artifactPrefix, problems);
   const stages = resolveStages(raw.stages, problems);
   const stageNames = new Set(stages.map((s) => s.name));
   /** Every function ferry deploys, with the app and stage that owns it (across all apps). */
@@ -205,9 +222,9 @@ function buildConfig(raw: RawConfig, source: string): FerryConfig {
       );
     }
     checkDuplicateTargets(appName, targets, owners, problems);
+    checkPromotions(appName, app.promotions, stages, targets, problems);
     const promotions = app.promotions.map((rule, i): PromotionRule => {
       const path = `apps.${appName}.promotions[${i}]`;
-      checkPromotion(rule, stages, path, problems);
       const { traffic, ...rest } = rule;
       return traffic === undefined
         ? rest
@@ -314,19 +331,94 @@ function checkDuplicateTargets(
   }
 }
 
-function checkPromotion(
-  rule: Pick<PromotionRule, 'from' | 'to'>,
+function checkPromotions(
+  app: string,
+  rules: readonly Pick<PromotionRule, 'from' | 'to'>[],
   stages: Stage[],
-  path: string,
+  targets: Record<string, Target[]>,
   problems: string[],
 ): void {
-  const from = stages.find((s) => s.name === rule.from);
-  const to = stages.find((s) => s.name === rule.to);
-  if (!from) problems.push(`${path}.from: unknown stage '${rule.from}'`);
-  if (!to) problems.push(`${path}.to: unknown stage '${rule.to}'`);
-  if (from && to && to.index <= from.index) {
-    problems.push(`${path}: promotions go forward; '${rule.to}' does not come after '${rule.from}'`);
+  const firstRuleOf = new Map<string, number>();
+  rules.forEach((rule, i) => {
+    const path = `apps.${app}.promotions[${i}]`;
+    const from = stages.find((s) => s.name === rule.from);
+    const to = stages.find((s) => s.name === rule.to);
+    if (!from) problems.push(`${path}.from: unknown stage '${rule.from}'`);
+    if (!to) problems.push(`${path}.to: unknown stage '${rule.to}'`);
+    if (from && to && to.index <= from.index) {
+      problems.push(`${path}: promotions go forward; '${rule.to}' does not come after '${rule.from}'`);
+    }
+    if (to && targets[to.name] === undefined) {
+      problems.push(
+        `${path}.to: app ${app} has no targets in stage '${rule.to}', so this rule could never deploy anything; add targets under apps.${app}.targets.${rule.to} or remove the rule`,
+      );
+    }
+    // Two rules for one pair would be evaluated one after the other with different gates:
+    // whichever lets the build through wins, so the stricter rule would mean nothing.
+    const pair = `${rule.from}\u0000${rule.to}`;
+    const first = firstRuleOf.get(pair);
+    if (first === undefined) firstRuleOf.set(pair, i);
+    else {
+      problems.push(
+        `${path}: a second rule for ${rule.from} → ${rule.to} (the first is promotions[${first}]); merge them into one rule`,
+      );
+    }
+  });
+}
+
+function checkSessionDuration(seconds: number, problems: string[]): void {
+  if (seconds > ROLE_CHAINING_MAX_SECONDS) {
+    problems.push(
+      `sessionDurationSeconds: expected at most ${ROLE_CHAINING_MAX_SECONDS}; ferry assumes deploy roles from its Lambda's role, which is role chaining, and AWS refuses role-chaining sessions longer than one hour`,
+    );
   }
+}
+
+function checkArtifactPrefix(prefix: string, problems: string[]): void {
+  if (prefix === '') {
+    problems.push(
+      `artifactPrefix: must not be empty; uploads would share the bucket's root with ferry's own ${LEDGER_PREFIX} and ${LEASE_PREFIX} objects, and the CI policy could not be limited to artifacts. Use a prefix such as artifacts/`,
+    );
+    return;
+  }
+  for (const reserved of [LEDGER_PREFIX, LEASE_PREFIX]) {
+    if (prefix.startsWith(reserved) || reserved.startsWith(prefix)) {
+      problems.push(
+        `artifactPrefix: '${prefix}' overlaps ferry's own '${reserved}' objects in the bucket; an upload there could be read as ferry's records. Use a prefix such as artifacts/`,
+      );
+    }
+  }
+}
+
+/** Reserved names used as app keys or as stage keys under an app's targets or traffic, as problems. */
+function findReservedKeys(raw: unknown): string[] {
+  const problems: string[] = [];
+  const apps = ownRecord(ownRecord(raw)?.apps);
+  if (!apps) return problems;
+  for (const appName of Object.keys(apps)) {
+    if (isReserved(appName)) problems.push(reservedProblem(`apps.${appName}`));
+    for (const field of ['targets', 'traffic'] as const) {
+      const byStage = ownRecord(ownRecord(apps[appName])?.[field]);
+      for (const stageName of Object.keys(byStage ?? {})) {
+        if (isReserved(stageName)) problems.push(reservedProblem(`apps.${appName}.${field}.${stageName}`));
+      }
+    }
+  }
+  return problems;
+}
+
+function ownRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function isReserved(key: string): boolean {
+  return (RESERVED_KEYS as readonly string[]).includes(key);
+}
+
+function reservedProblem(path: string): string {
+  return `${path}: '${path.split('.').at(-1)}' is a reserved name (${RESERVED_KEYS.join(', ')}); choose another name`;
 }
 
 /** zod/mini ships no message locale: say what was expected ourselves. */

@@ -44,9 +44,37 @@ export function parseConfigText(text: string, source: string, parseText: TextPar
   let raw: unknown;
   try {
     raw = parseText(text);
-  } catch (cause) {
-    throw new ConfigurationError('CONFIG_UNPARSABLE', `${source} cannot be parsed: ${String(cause)}`, { cause });
+  } catch (error) {
+    // No `cause`: the parser's error quotes the offending line, and that line may be the externalId.
+    throw new ConfigurationError(
+      'CONFIG_UNPARSABLE',
+      `${source} cannot be parsed: ${describeSyntaxError(error, text)}. Fix the syntax there; the text itself is not shown because configuration lines can hold secrets such as externalId.`,
+    );
   }
   const unwrapped = raw !== null && typeof raw === 'object' && 'ferry' in raw ? (raw as { ferry: unknown }).ferry : raw;
   return parseConfig(unwrapped, source);
+}
+
+/**
+ * Where a YAML or JSON syntax error is, without any of the text: both parsers quote the source
+ * (YAML prints the line under a caret, Node's JSON.parse a snippet), and some YAML messages embed
+ * the offending token. The YAML error code is a fixed identifier, safe to show.
+ */
+export function describeSyntaxError(error: unknown, text: string): string {
+  if (error instanceof Error) {
+    const { code, linePos } = error as Error & {
+      code?: unknown;
+      linePos?: ReadonlyArray<{ line: number; col: number }>;
+    };
+    const start = linePos?.[0];
+    if (start && typeof code === 'string' && /^[A-Z_]+$/.test(code)) {
+      return `YAML syntax error ${code} at line ${start.line}, column ${start.col}`;
+    }
+    const position = /\bposition (\d+)/.exec(error.message);
+    if (error instanceof SyntaxError && position?.[1] !== undefined) {
+      const before = text.slice(0, Number(position[1])).split('\n');
+      return `JSON syntax error at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+    }
+  }
+  return 'syntax error';
 }

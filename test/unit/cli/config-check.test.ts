@@ -85,6 +85,20 @@ describe('ferry config check', () => {
     });
   });
 
+  it.each([
+    ['on the externalId line', 'ferry:\n  region: eu-west-1\n  externalId: "s3cr3t-ext-id\n  stages: []\n'],
+    ['on the line after it', 'ferry:\n  externalId: s3cr3t-ext-id\n  region: [eu-west-1\n  stages: x: y\n'],
+    ['on the line before it', 'ferry:\n  region: eu-west-1: x\n  externalId: s3cr3t-ext-id\n'],
+    ['in a JSON file', '{"ferry": {"externalId": "s3cr3t-ext-id" "region": "eu-west-1"}}'],
+  ])('reports a syntax error %s by line and column, never echoing the text', async (_, text) => {
+    await writeFile(join(dir, 'ferry.yml'), text);
+    const run = await createHarness({ cwd: dir }).run('config', 'check', '--config', 'ferry.yml', '--json');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/(YAML|JSON) syntax error .*at line \d+, column \d+/);
+    expect(run.stderr).toContain('CONFIG_UNPARSABLE');
+    expect(run.stdout + run.stderr).not.toContain('s3cr3t');
+  });
+
   it('exits 2 when --config names a file that does not exist', async () => {
     const run = await createHarness({ cwd: dir }).run('config', 'check', '--config', 'missing.yml');
     expect(run.code).toBe(2);

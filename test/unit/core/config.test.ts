@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { listDeployRoleArns, parseConfig } from '../../../src/core/config.js';
 import { ConfigurationError } from '../../../src/core/errors.js';
 
@@ -127,6 +128,63 @@ describe('parseConfig', () => {
       'arn:aws:iam::333333333333:role/ferry-deploy',
       'arn:aws:iam::444444444444:role/custom-deployer',
     ]);
+  });
+});
+
+describe('parseConfig refuses what AWS or ferry would refuse later', () => {
+  it('refuses a session longer than role chaining allows, saying why', () => {
+    expect(parseConfig({ ...valid(), sessionDurationSeconds: 3600 }).sessionDurationSeconds).toBe(3600);
+    const message = problemsOf({ ...valid(), sessionDurationSeconds: 3601 });
+    expect(message).toContain('sessionDurationSeconds: expected at most 3600');
+    expect(message).toContain('role chaining');
+  });
+
+  it.each([
+    ['', 'must not be empty'],
+    ['ledger/', "overlaps ferry's own 'ledger/'"],
+    ['ledger/artifacts/', "overlaps ferry's own 'ledger/'"],
+    ['leases/', "overlaps ferry's own 'leases/'"],
+  ])('refuses the artifact prefix %j', (artifactPrefix, expected) => {
+    expect(problemsOf({ ...valid(), artifactPrefix })).toContain(
+      `artifactPrefix: ${expected === 'must not be empty' ? expected : `'${artifactPrefix}' ${expected}`}`,
+    );
+  });
+
+  it('accepts artifact prefixes beside the ledger and leases', () => {
+    expect(parseConfig({ ...valid(), artifactPrefix: 'ledgers/' }).artifactPrefix).toBe('ledgers/');
+    expect(parseConfig({ ...valid(), artifactPrefix: 'ci/builds/' }).artifactPrefix).toBe('ci/builds/');
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses %s as an app name, from JSON or YAML', (name) => {
+    const text = `{"artifactBucket":"ferry-artifacts-111111111111","region":"eu-west-1","stages":[{"name":"dev"}],"apps":{"${name}":{"targets":{"dev":[{"account":"222222222222","function":"f"}]}}}}`;
+    expect(problemsOf(JSON.parse(text))).toContain(`apps.${name}: '${name}' is a reserved name`);
+    expect(problemsOf(parseYaml(text))).toContain(`apps.${name}: '${name}' is a reserved name`);
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses %s as a stage key under targets', (name) => {
+    const text = `{"artifactBucket":"ferry-artifacts-111111111111","region":"eu-west-1","stages":[{"name":"dev"}],"apps":{"a":{"targets":{"dev":[{"account":"222222222222","function":"f"}],"${name}":[{"account":"222222222222","function":"g"}]}}}}`;
+    expect(problemsOf(JSON.parse(text))).toContain(`apps.a.targets.${name}: '${name}' is a reserved name`);
+  });
+
+  it('refuses two promotion rules for one pair', () => {
+    const raw = valid();
+    raw.apps['orders-api'].promotions = [
+      { from: 'dev', to: 'staging', minSoakMinutes: 60 },
+      { from: 'staging', to: 'prod', minSoakMinutes: 0 },
+      { from: 'dev', to: 'staging', minSoakMinutes: 0 },
+    ];
+    expect(problemsOf(raw)).toContain(
+      'apps.orders-api.promotions[2]: a second rule for dev → staging (the first is promotions[0])',
+    );
+  });
+
+  it('refuses a promotion into a stage where the app has no targets', () => {
+    const raw = valid();
+    const { prod: _, ...withoutProd } = raw.apps['orders-api'].targets;
+    const app = { targets: withoutProd, promotions: [{ from: 'staging', to: 'prod', minSoakMinutes: 0 }] };
+    expect(problemsOf({ ...raw, apps: { 'orders-api': app } })).toContain(
+      "apps.orders-api.promotions[0].to: app orders-api has no targets in stage 'prod'",
+    );
   });
 });
 
