@@ -4,7 +4,8 @@
  */
 import pLimit from 'p-limit';
 import type { CodeInput, LambdaPort } from '../aws/lambda.js';
-import { LAMBDA_LIMITS, type Target } from '../core/config.js';
+import { chooseCodeSource, INLINE_MAX_BYTES } from '../core/code-source.js';
+import type { Target } from '../core/config.js';
 import { type ArtifactFacts, planTargetDeploy, type TargetPlan } from '../core/deploy-plan.js';
 import { AccessError, describeError, type FerryError, isFerryError } from '../core/errors.js';
 import { buildSessionName } from '../core/session-name.js';
@@ -64,18 +65,18 @@ export interface StageDeployRequest {
 /**
  * The SDK sends a ZipFile as base64 inside a JSON body, so each inline upload briefly holds about
  * three times the artifact. This budget bounds how many run at once, whatever the concurrency.
+ * Only targets in another Region than the artifact bucket go inline (see chooseCodeSource).
  */
 export const INLINE_UPLOAD_BUDGET_BYTES = 256 * 1024 * 1024;
 
-/** How many inline uploads of this artifact may be in flight together (unbounded for S3 references). */
-export function countUploadSlots(artifact: Pick<PreparedArtifact, 'bytes' | 'sizeBytes'>): number {
-  if (!artifact.bytes) return Number.POSITIVE_INFINITY;
-  return Math.max(1, Math.floor(INLINE_UPLOAD_BUDGET_BYTES / (3 * Math.max(1, artifact.sizeBytes))));
+/** How many inline uploads of an artifact of this size may be in flight together. */
+export function countUploadSlots(sizeBytes: number): number {
+  return Math.max(1, Math.floor(INLINE_UPLOAD_BUDGET_BYTES / (3 * Math.max(1, sizeBytes))));
 }
 
 export async function deployToTargets(request: StageDeployRequest, deps: StageDeployDeps): Promise<TargetOutcome[]> {
   const limit = pLimit(request.concurrency);
-  const uploads = pLimit(countUploadSlots(request.artifact));
+  const uploads = pLimit(countUploadSlots(request.artifact.sizeBytes));
   const uploadSlot = <T>(upload: () => Promise<T>): Promise<T> => uploads(upload);
   const outcomes = new Map<Target, Promise<TargetOutcome>>();
   // Start targets round-robin across accounts: each account has its own Lambda rate budget, so
@@ -125,7 +126,7 @@ async function deployOneTarget(
   const known = request.knownVersions;
   const knownVersion = known !== undefined && Object.hasOwn(known, target.id) ? known[target.id] : undefined;
   try {
-    const code = chooseCodeInput(artifact, target);
+    const code = await chooseCodeInput(artifact, target);
     const lambda = await deps.lambdaFor(target, buildSessionName(artifact.app, artifact.build));
     const targetDeps = { ...deps, lambda, uploadSlot };
     if (request.dryRun) {
@@ -179,25 +180,34 @@ async function deployOneTarget(
 }
 
 /**
- * ZipFile up to Lambda's 50 MB; above that Lambda reads the pinned object version itself, which
- * it can only do from a bucket in the function's Region.
+ * By S3 reference to the pinned object version for every target in the bucket's Region, whatever
+ * the size: Lambda reads the bytes ferry verified, and none pass through ferry. Inline (ZipFile)
+ * only where Lambda cannot read the bucket (another Region) and the encoded request fits.
  */
-export function chooseCodeInput(artifact: PreparedArtifact, target: Target): CodeInput {
-  if (artifact.bytes && artifact.sizeBytes <= LAMBDA_LIMITS.zipFileBytes) return { zipFile: artifact.bytes };
+export async function chooseCodeInput(artifact: PreparedArtifact, target: Target): Promise<CodeInput> {
   const { location } = artifact;
-  if (location.region !== target.region) {
-    throw new AccessError(
-      'ARTIFACT_BUCKET_WRONG_REGION',
-      `The artifact is ${artifact.sizeBytes} bytes, above Lambda's 50 MB direct-upload limit, so Lambda must read it from S3, but the bucket ${location.bucket} is in ${location.region} and ${target.functionName} is in ${target.region}. Lambda only reads S3 references from the function's Region: keep this target in ${location.region} or make the artifact smaller than 50 MB.`,
-      { context: { bucket: location.bucket, function: target.functionName, region: target.region } },
-    );
+  const choice = chooseCodeSource(
+    {
+      sizeBytes: artifact.sizeBytes,
+      bucketRegion: location.region,
+      ...(location.versionId ? { versionId: location.versionId } : {}),
+    },
+    target.region,
+  );
+  if (choice.via === 's3-reference' && location.versionId) {
+    return { s3Bucket: location.bucket, s3Key: location.key, s3ObjectVersion: location.versionId };
   }
-  if (!location.versionId) {
+  if (choice.via === 'zip-file') return { zipFile: await artifact.readBytes() };
+  if (choice.via === 'none' && choice.reason === 'unversioned') {
     throw new AccessError(
       'ARTIFACT_BUCKET_UNVERSIONED',
-      `The artifact bucket ${location.bucket} has no object versions, so ferry cannot pin the bytes Lambda reads. Enable versioning on the bucket.`,
+      `The artifact bucket ${location.bucket} has no object versions, so ferry cannot pin the bytes Lambda reads, and at ${artifact.sizeBytes} bytes the artifact is too large to send inline (at most ${INLINE_MAX_BYTES}). Enable versioning on the bucket.`,
       { context: { bucket: location.bucket } },
     );
   }
-  return { s3Bucket: location.bucket, s3Key: location.key, s3ObjectVersion: location.versionId };
+  throw new AccessError(
+    'ARTIFACT_BUCKET_WRONG_REGION',
+    `The artifact is ${artifact.sizeBytes} bytes, above the ${INLINE_MAX_BYTES} bytes ferry sends inline (Lambda's 50 MB request limit after base64), so Lambda must read it from S3, but the bucket ${location.bucket} is in ${location.region} and ${target.functionName} is in ${target.region}. Lambda only reads S3 references from the function's Region: deploy this target with a ferry (and its bucket) in ${target.region}, or make the artifact smaller.`,
+    { context: { bucket: location.bucket, function: target.functionName, region: target.region } },
+  );
 }

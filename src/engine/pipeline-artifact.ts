@@ -3,7 +3,7 @@
  * store through a store built with the job's own artifact credentials (never ferry's role),
  * extracts the function zip when it sits inside the artifact, checks it is a usable zip, and
  * writes it under the artifact convention key with its SHA-256, so the deployment has a pinned
- * object version that the S3-reference path (> 50 MB), promotions and rollbacks can use.
+ * object version that Lambda reads (S3 reference), and promotions and rollbacks reuse.
  *
  * Before writing the copy, ferry records it in the ledger (key, SHA-256, job); the copy carries
  * `ferry-trigger: pipeline` in its metadata. The upload trigger leaves the deployment to the

@@ -4,9 +4,10 @@
  * artifact deploys nowhere.
  */
 
+import { readFile } from 'node:fs/promises';
 import { type DeclaredChecksum, verifyArtifact } from '../artifact/verify-artifact.js';
 import type { ObjectLocation, ObjectStorePort } from '../aws/s3.js';
-import { type ArtifactLimits, LAMBDA_LIMITS } from '../core/config.js';
+import type { ArtifactLimits } from '../core/config.js';
 import { ArtifactError } from '../core/errors.js';
 
 export interface PreparedArtifact {
@@ -15,8 +16,11 @@ export interface PreparedArtifact {
   readonly location: ObjectLocation & { readonly region: string };
   readonly codeSha256: string;
   readonly sizeBytes: number;
-  /** Present when the zip is small enough for UpdateFunctionCode's ZipFile (≤ 50 MB). */
-  readonly bytes?: Buffer;
+  /**
+   * The verified bytes, read from the spooled copy on first use and shared afterwards: only targets
+   * Lambda cannot reach by S3 reference (another Region) need them. Valid until dispose().
+   */
+  readBytes(): Promise<Buffer>;
   /** Commit id from the object metadata (x-amz-meta-commit), when CI set it. */
   readonly commit?: string;
   dispose(): Promise<void>;
@@ -44,12 +48,14 @@ export async function prepareArtifact(
   const declared = declaredChecksums(object.checksumSha256, object.checksumType, object.metadata);
   const verified = await verifyArtifact(object.body, {
     limits,
-    keepBytesUpTo: LAMBDA_LIMITS.zipFileBytes,
+    // Same-Region targets read the pinned object version themselves: nothing is held in memory.
+    keepBytesUpTo: 0,
     ...(object.contentLength === undefined ? {} : { contentLength: object.contentLength }),
     declared,
     ...(tmpDir ? { tmpDir } : {}),
   });
   const versionId = location.versionId ?? object.versionId;
+  let bytes: Promise<Buffer> | undefined;
   const commit = object.metadata.commit;
   return {
     app: input.app,
@@ -57,9 +63,15 @@ export async function prepareArtifact(
     location: { ...location, ...(versionId ? { versionId } : {}) },
     codeSha256: verified.sha256,
     sizeBytes: verified.sizeBytes,
-    ...(verified.bytes ? { bytes: verified.bytes } : {}),
     ...(commit ? { commit } : {}),
-    dispose: () => verified.dispose(),
+    readBytes() {
+      bytes ??= readFile(verified.filePath);
+      return bytes;
+    },
+    dispose: () => {
+      bytes = undefined;
+      return verified.dispose();
+    },
   };
 }
 

@@ -40,6 +40,11 @@ export interface FakeLambda {
   readonly fn: FakeFunction;
   /** The next `times` calls of the named command throw `error` instead of running. */
   failNext(command: string, error: Error, times?: number): void;
+  /**
+   * What Lambda reads for an update by S3 reference (the object version's bytes), or undefined
+   * when it does not exist (Lambda then answers InvalidParameterValueException). Set by the test.
+   */
+  readS3Code?: (bucket: string, key: string, versionId: string) => Uint8Array | undefined;
 }
 
 export function createFakeLambda(initialCode = 'b3JpZ2luYWw='): FakeLambda {
@@ -59,6 +64,16 @@ export function createFakeLambda(initialCode = 'b3JpZ2luYWw='): FakeLambda {
     versions: [],
   };
   const mock = mockClient(LambdaClient);
+  const readS3 = (bucket = '', key = '', versionId = ''): Uint8Array => {
+    const bytes = fake.readS3Code?.(bucket, key, versionId);
+    if (!bytes) {
+      throw new InvalidParameterValueException({
+        message: `Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: s3://${bucket}/${key} version ${versionId}`,
+        ...meta,
+      });
+    }
+    return bytes;
+  };
   const config = () => ({
     FunctionName: 'orders-api',
     FunctionArn: 'arn:aws:lambda:eu-west-1:222222222222:function:orders-api',
@@ -96,9 +111,7 @@ export function createFakeLambda(initialCode = 'b3JpZ2luYWw='): FakeLambda {
         ...meta,
       });
     }
-    fn.codeSha256 = input.ZipFile
-      ? sha256(input.ZipFile)
-      : `s3:${input.S3Bucket}/${input.S3Key}@${input.S3ObjectVersion}`;
+    fn.codeSha256 = sha256(input.ZipFile ?? readS3(input.S3Bucket, input.S3Key, input.S3ObjectVersion));
     fn.status = 'InProgress';
     fn.pollsUntilSettled = 1;
     fn.revisionId = randomUUID();
@@ -164,5 +177,6 @@ export function createFakeLambda(initialCode = 'b3JpZ2luYWw='): FakeLambda {
     };
     return aliasOut();
   });
-  return { mock, fn, failNext: (command, error, times = 1) => faults.set(command, { error, times }) };
+  const fake: FakeLambda = { mock, fn, failNext: (command, error, times = 1) => faults.set(command, { error, times }) };
+  return fake;
 }

@@ -5,7 +5,7 @@
  * alias uses cannot be deleted; PublishVersion returns the existing version for unchanged code.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { LambdaPort } from '../../src/aws/lambda.js';
+import type { CodeInput, LambdaPort } from '../../src/aws/lambda.js';
 import type { Target } from '../../src/core/config.js';
 import { ConflictError, InputError } from '../../src/core/errors.js';
 import type { AliasState, FunctionState, PublishedVersion } from '../../src/core/lambda-model.js';
@@ -20,8 +20,15 @@ export interface MemoryFunction {
   calls: string[];
 }
 
+/** Reads an S3 object version for an S3-reference code update, as Lambda would; undefined when it does not exist. */
+export type S3CodeReader = (bucket: string, key: string, versionId: string) => Buffer | undefined;
+
 export class MemoryLambda {
   readonly functions = new Map<string, MemoryFunction>();
+  /** Code updates by S3 reference, in order, as `bucket/key@version`. */
+  readonly s3CodeReads: string[] = [];
+
+  constructor(private readonly readS3Code?: S3CodeReader) {}
 
   key(target: Pick<Target, 'accountId' | 'region' | 'functionName'>): string {
     return `${target.accountId}/${target.region}/${target.functionName}`;
@@ -51,6 +58,19 @@ export class MemoryLambda {
     const alias = f.aliases.get(target.alias);
     if (!alias) throw new Error('no alias');
     f.aliases.set(target.alias, { ...alias, functionVersion: version, revisionId: randomUUID() });
+  }
+
+  private readCode(code: CodeInput): Uint8Array {
+    if ('zipFile' in code) return code.zipFile;
+    this.s3CodeReads.push(`${code.s3Bucket}/${code.s3Key}@${code.s3ObjectVersion}`);
+    const bytes = this.readS3Code?.(code.s3Bucket, code.s3Key, code.s3ObjectVersion);
+    if (!bytes) {
+      throw new InputError(
+        'LAMBDA_INVALID_PARAMETER',
+        `memory-lambda: no object s3://${code.s3Bucket}/${code.s3Key} version ${code.s3ObjectVersion}`,
+      );
+    }
+    return bytes;
   }
 
   port(target: Target): LambdaPort {
@@ -89,10 +109,7 @@ export class MemoryLambda {
       updateFunctionCode: async ({ revisionId, code }) => {
         f.calls.push('UpdateFunctionCode');
         if (revisionId !== f.revisionId) throw revisionChanged();
-        f.codeSha256 =
-          'zipFile' in code
-            ? createHash('sha256').update(code.zipFile).digest('base64')
-            : `s3:${code.s3Key}@${code.s3ObjectVersion}`;
+        f.codeSha256 = createHash('sha256').update(this.readCode(code)).digest('base64');
         f.revisionId = randomUUID();
         return state();
       },

@@ -28,7 +28,7 @@ export function createMemoryRuntime(
   start = Date.parse('2026-11-23T08:00:00.000Z'),
 ): MemoryRuntime {
   const s3 = new MemoryS3();
-  const lambda = new MemoryLambda();
+  const lambda = new MemoryLambda((bucket, key, versionId) => s3.readArtifactVersion(bucket, key, versionId));
   let now = start;
   const renewals = new Set<{ readonly everyMs: number; readonly tick: () => Promise<void> }>();
   const runtime: MemoryRuntime['runtime'] = {

@@ -83,6 +83,12 @@ export class MemoryS3 {
     return versionId;
   }
 
+  /** The artifact's bytes when `versionId` is its current version (what Lambda reads for an S3 reference). */
+  readArtifactVersion(bucket: string, key: string, versionId: string): Buffer | undefined {
+    const found = this.artifacts.get(this.path(bucket, key));
+    return found?.versionId === versionId ? found.bytes : undefined;
+  }
+
   store(): ObjectStorePort {
     const artifactOf = (bucket: string, key: string) => {
       const found = this.artifacts.get(this.path(bucket, key));

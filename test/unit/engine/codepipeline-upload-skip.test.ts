@@ -26,6 +26,7 @@ beforeEach(() => {
   s3 = createFakeS3();
   log = recordLog();
   fake = createFakeLambda();
+  fake.readS3Code = (bucket, key, versionId) => s3.version(bucket, key, versionId)?.body;
   sts.reset();
   sts.on(AssumeRoleCommand).resolves({
     Credentials: {

@@ -58,6 +58,8 @@ function serveObject(
   body: Buffer,
   extra: { checksum?: string; checksumType?: 'FULL_OBJECT' | 'COMPOSITE'; metadata?: Record<string, string> } = {},
 ) {
+  fake.readS3Code = (bucket, _key, versionId) =>
+    bucket === BUCKET && versionId === '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' ? body : undefined;
   memory.attach(s3, () => ({
     Body: Readable.from([body]),
     ContentLength: body.length,

@@ -118,6 +118,7 @@ function reportCount() {
 
 beforeEach(() => {
   fake = createFakeLambda();
+  fake.readS3Code = (bucket, key, versionId) => s3.version(bucket, key, versionId)?.body;
   s3 = createFakeS3();
   codepipeline.reset();
   codepipeline.on(PutJobSuccessResultCommand).resolves({});

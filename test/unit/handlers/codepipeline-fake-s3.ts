@@ -30,6 +30,8 @@ export interface FakeS3 {
   /** Seeds an object as its owner would have written it. */
   put(bucket: string, key: string, body: Buffer, metadata?: Record<string, string>): string;
   latest(bucket: string, key: string): StoredVersion | undefined;
+  /** One version of an object, as Lambda reads it for an update by S3 reference. */
+  version(bucket: string, key: string, versionId: string): StoredVersion | undefined;
   keys(bucket: string): string[];
 }
 
@@ -107,6 +109,7 @@ export function createFakeS3(): FakeS3 {
     put: (bucket, key, body, metadata = {}) =>
       store(bucket, key, body, metadata, createHash('sha256').update(body).digest('base64')).versionId,
     latest: (bucket, key) => find(bucket, key),
+    version: (bucket, key, versionId) => find(bucket, key, versionId),
     keys: (bucket) =>
       [...objects.keys()].filter((k) => k.startsWith(`${bucket}\u0000`)).map((k) => k.split('\u0000')[1] ?? ''),
   };
