@@ -17,6 +17,8 @@ import { type CapturedEvent, type CapturedEventFilter, EventCapture } from './ev
 import { createEventBridgeService } from './eventbridge/eventbridge-service.js';
 import { FaultRegistry } from './faults.js';
 import { type CreateRoleInput, createAuthorizer, IamStore } from './iam.js';
+import { createInProcessHandler, type InProcessRequestHandler } from './in-process.js';
+import { InterceptorSet, type RequestInterceptor } from './intercept.js';
 import { createLambdaService } from './lambda/index.js';
 import { type PolicyDocument, parsePolicy } from './policy.js';
 import { type RequestFilter, RequestLog, type RequestLogEntry } from './request-log.js';
@@ -32,7 +34,7 @@ import { SequencerSource } from './s3/event-record.js';
 import type { S3Context } from './s3/s3-context.js';
 import { createS3ObjectReader, createS3Service } from './s3/s3-service.js';
 import { isValidBucketName, S3Store, VersioningStatus } from './s3/s3-store.js';
-import { startServer } from './server.js';
+import { answerRequest, type ServerDeps, startServer } from './server.js';
 import { type IssueRoleCredentialsInput, issueRoleCredentials } from './sts/role-session.js';
 import { createStsService } from './sts/sts-service.js';
 
@@ -52,6 +54,8 @@ export type { LambdaSandbox, LambdaSettings } from './contracts.js';
 export type { CapturedEvent, CapturedEventFilter } from './eventbridge/event-capture.js';
 export type { FaultRule } from './faults.js';
 export { makeFailingFunctionZip, makeFunctionZip } from './function-zip.js';
+export { InProcessConnectionError, type InProcessRequestHandler } from './in-process.js';
+export type { InterceptedRequest, RequestInterceptor } from './intercept.js';
 export type { PolicyDocument } from './policy.js';
 export type { RequestFilter, RequestLogEntry } from './request-log.js';
 export type { DeadLetter, DeliveryRecord, EventFaults, ObjectCreatedFilter, S3EventHandler } from './s3/event-bus.js';
@@ -60,6 +64,12 @@ export { applySeed, buildSourceZip, readSeedFile, resolveSeedDir, type SeedFile 
 export type { IssueRoleCredentialsInput } from './sts/role-session.js';
 
 export interface SandboxOptions {
+  /**
+   * 'http' (default): a loopback server, for clients in any process. 'in-process': no server;
+   * clients built from `clientConfig()` carry a request handler that hands each request to the
+   * sandbox directly (same signing, authorization and wire shapes, no socket), for fast unit tests.
+   */
+  transport?: 'http' | 'in-process';
   /** Default 0: a free port. */
   port?: number;
   /** Default 127.0.0.1: loopback only. */
@@ -85,12 +95,16 @@ export interface SdkClientConfig {
   region: string;
   credentials: SandboxCredentials;
   forcePathStyle: true;
+  /** In-process transport only: the handler that carries requests to the sandbox. */
+  requestHandler?: InProcessRequestHandler;
 }
 
 export interface Sandbox {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port>; in process, a placeholder host that no socket ever reaches. */
   readonly endpoint: string;
+  /** 0 in process. */
   readonly port: number;
+  readonly transport: 'http' | 'in-process';
   readonly clock: SandboxClock;
   readonly faults: FaultRegistry;
   readonly lambda: LambdaSandbox;
@@ -131,6 +145,11 @@ export interface Sandbox {
   subscribeToObjectCreated(bucket: string, filter: ObjectCreatedFilter, handler: S3EventHandler): () => void;
   /** Resolves once every pending event delivery (with retries) has settled. */
   drainEvents(): Promise<void>;
+  /**
+   * Runs `interceptor` on every authenticated request before it is dispatched (both transports):
+   * it may wait, to interleave writers, or throw, to drop the connection. Returns a remover.
+   */
+  intercept(interceptor: RequestInterceptor): () => void;
   requests(filter?: RequestFilter): RequestLogEntry[];
   countRequests(filter?: RequestFilter): number;
   clientConfig(credentials: SandboxCredentials, region?: string): SdkClientConfig;
@@ -145,6 +164,9 @@ export const DEFAULT_LAMBDA_SETTINGS: LambdaSettings = {
   executeHandlers: true,
   weightedRouting: 'random',
 };
+
+/** The endpoint in-process clients are configured with: it names the sandbox, no socket is opened. */
+export const IN_PROCESS_ENDPOINT = 'http://aws-sandbox.in-process';
 
 /** Starts a sandbox with no accounts; seed it with createAccount, createRole, createBucket, lambda.seedFunction. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -186,29 +208,32 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   );
   const mintRoleCredentials = (input: IssueRoleCredentialsInput) =>
     issueRoleCredentials({ accounts, iam, clock }, input);
-  const server = await startServer(
-    {
-      services,
-      accounts,
-      clock,
-      faults,
-      log,
-      issueRoleCredentials: mintRoleCredentials,
-      cloudwatch,
-      eventbridge,
-      advanceClock: (ms) => {
-        clock.advance(ms);
-        return clock.now();
-      },
+  const interceptors = new InterceptorSet();
+  const serverDeps: ServerDeps = {
+    services,
+    accounts,
+    clock,
+    faults,
+    log,
+    interceptors,
+    issueRoleCredentials: mintRoleCredentials,
+    cloudwatch,
+    eventbridge,
+    advanceClock: (ms) => {
+      clock.advance(ms);
+      return clock.now();
     },
-    options.port ?? 0,
-    options.host ?? '127.0.0.1',
-  );
-  const endpoint = `http://${options.host ?? '127.0.0.1'}:${server.port}`;
+  };
+  const transport = options.transport ?? 'http';
+  const server =
+    transport === 'http' ? await startServer(serverDeps, options.port ?? 0, options.host ?? '127.0.0.1') : undefined;
+  const endpoint = server ? `http://${options.host ?? '127.0.0.1'}:${server.port}` : IN_PROCESS_ENDPOINT;
+  const requestHandler = server ? undefined : createInProcessHandler((raw) => answerRequest(serverDeps, raw));
 
   return {
     endpoint,
-    port: server.port,
+    port: server?.port ?? 0,
+    transport,
     clock,
     faults,
     lambda,
@@ -242,6 +267,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     subscribeToObjectCreated: (bucket, filter, handler) => events.subscribe(bucket, filter, handler),
     drainEvents: () => events.drain(),
+    intercept: (interceptor) => interceptors.add(interceptor),
     requests: (filter) => log.list(filter),
     countRequests: (filter) => log.count(filter),
     clientConfig: (credentials, region) => ({
@@ -249,10 +275,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       region: region ?? defaultRegion,
       credentials,
       forcePathStyle: true,
+      ...(requestHandler ? { requestHandler } : {}),
     }),
     async stop() {
       await events.drain();
-      await server.close();
+      await server?.close();
       await (lambda as { close?: () => Promise<void> }).close?.();
     },
   };

@@ -22,6 +22,7 @@ import {
 } from './contracts.js';
 import { describeFaultError, type FaultRegistry } from './faults.js';
 import { generateRequestId } from './ids.js';
+import type { InterceptorSet } from './intercept.js';
 import type { RequestLog } from './request-log.js';
 import { type ParsedAuthorization, parseAuthorization, verifySignature } from './sigv4.js';
 
@@ -31,6 +32,8 @@ export interface ServerDeps extends AdminDeps {
   readonly clock: Clock;
   readonly faults: FaultRegistry;
   readonly log: RequestLog;
+  /** Test hooks that see each authenticated request before it is dispatched. */
+  readonly interceptors?: InterceptorSet;
 }
 
 export interface RunningServer {
@@ -78,24 +81,63 @@ function readHeaders(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-async function serveRequest(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const rawUrl = req.url ?? '/';
-  const url = new URL(rawUrl, 'http://sandbox.local');
-  const rawBody = await readBody(req);
-  if (url.pathname.startsWith(ADMIN_PREFIX)) return answerAdmin(deps, req, res, url, rawBody);
+/** A request as it arrives on the wire, whatever carried it (a socket, or an in-process client). */
+export interface RawRequest {
+  readonly method: string;
+  /** Path and query string, percent-encoded as sent. */
+  readonly url: string;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
 
-  const headers = readHeaders(req);
+/** What the sandbox answers: a response, or a connection dropped (an injected fault or an interceptor that threw). */
+export type RawOutcome =
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly headers: Record<string, string>;
+      readonly body?: Buffer;
+    }
+  | { readonly kind: 'dropped'; readonly reason: string };
+
+async function serveRequest(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const outcome = await answerRequest(deps, {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    headers: readHeaders(req),
+    body: await readBody(req),
+  });
+  if (outcome.kind === 'dropped') {
+    res.socket?.destroy();
+    return;
+  }
+  res.writeHead(outcome.status, outcome.headers);
+  res.end(outcome.body);
+}
+
+/**
+ * Answers one request: authenticates it, names the operation, runs interceptors and faults,
+ * dispatches to the service and logs it. Both transports (HTTP and in-process) go through here.
+ */
+export async function answerRequest(deps: ServerDeps, raw: RawRequest): Promise<RawOutcome> {
+  const rawUrl = raw.url;
+  const url = new URL(rawUrl, 'http://sandbox.local');
+  const rawBody = raw.body;
+  if (url.pathname.startsWith(ADMIN_PREFIX)) return answerAdmin(deps, raw.method, url, rawBody);
+
+  const headers = raw.headers;
   const auth = parseAuthorization(headers.authorization);
   const serviceName = auth?.service ?? guessServiceName(headers);
   const service = deps.services.get(serviceName);
-  if (!service) return writeResponse(res, { status: 400, body: `The sandbox has no service "${serviceName}"` });
+  if (!service) return finishResponse({ status: 400, body: `The sandbox has no service "${serviceName}"` });
 
   const queryIndex = rawUrl.indexOf('?');
   const rawPath = queryIndex < 0 ? rawUrl : rawUrl.slice(0, queryIndex);
   const rawQuery = queryIndex < 0 ? '' : rawUrl.slice(queryIndex + 1);
   const placeholder: Caller = { accountId: '', arn: '', accessKeyId: auth?.accessKeyId ?? '' };
   let request: SandboxRequest = {
-    method: req.method ?? 'GET',
+    method: raw.method,
     path: rawPath,
     query: new URLSearchParams(rawQuery),
     headers,
@@ -113,12 +155,16 @@ async function serveRequest(deps: ServerDeps, req: IncomingMessage, res: ServerR
     request = { ...request, ...decodeBody(serviceName, headers, rawBody) };
     const caller = await authenticate(deps, request, auth, { rawPath, rawQuery, rawBody });
     request = { ...request, caller };
+    const dropped = await runInterceptors(deps, request, operation, url.pathname);
+    if (dropped) {
+      logRequest(deps, request, operation, 0, 'ConnectionDropped');
+      return { kind: 'dropped', reason: dropped };
+    }
     const fault = deps.faults.take(serviceName, operation, caller.accountId);
     if (fault?.latencyMs) await sleep(fault.latencyMs);
     if (fault?.dropConnection) {
       logRequest(deps, request, operation, 0, 'ConnectionDropped');
-      res.socket?.destroy();
-      return;
+      return { kind: 'dropped', reason: 'the sandbox dropped the connection (injected fault)' };
     }
     if (fault?.error) {
       throw new AwsError(fault.error.code, fault.error.status, describeFaultError(serviceName, fault.error));
@@ -137,7 +183,37 @@ async function serveRequest(deps: ServerDeps, req: IncomingMessage, res: ServerR
     response = service.renderError(awsError, request);
   }
   logRequest(deps, request, operation, response.status, errorCode);
-  writeResponse(res, response, request);
+  return finishResponse(response, request);
+}
+
+/** Runs the test's interceptors; one that throws drops the connection, as a network failure would. */
+async function runInterceptors(
+  deps: ServerDeps,
+  request: SandboxRequest,
+  operation: string,
+  pathname: string,
+): Promise<string | undefined> {
+  if (!deps.interceptors) return undefined;
+  try {
+    await deps.interceptors.run({
+      service: request.service,
+      operation,
+      accountId: request.caller.accountId,
+      method: request.method,
+      path: safeDecode(pathname),
+    });
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** A request the service cannot even name (malformed percent-encoding…) is logged as Unknown. */
@@ -228,7 +304,7 @@ function logRequest(
   });
 }
 
-function writeResponse(res: ServerResponse, response: SandboxResponse, request?: SandboxRequest): void {
+function finishResponse(response: SandboxResponse, request?: SandboxRequest): RawOutcome {
   const headers: Record<string, string> = { ...response.headers };
   const body = response.body === undefined ? undefined : Buffer.from(response.body);
   if (request && request.service !== 's3' && !headers['x-amzn-requestid'] && request.requestId) {
@@ -238,14 +314,18 @@ function writeResponse(res: ServerResponse, response: SandboxResponse, request?:
   if (!body && headers['content-length'] === undefined && response.status !== 204 && response.status !== 304) {
     headers['content-length'] = '0';
   }
-  res.writeHead(response.status, headers);
-  res.end(request?.method === 'HEAD' ? undefined : body);
+  return {
+    kind: 'response',
+    status: response.status,
+    headers,
+    ...(body && request?.method !== 'HEAD' ? { body } : {}),
+  };
 }
 
-function answerAdmin(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): void {
-  const answer = handleAdminRequest(deps, req.method ?? 'GET', url, body);
+function answerAdmin(deps: ServerDeps, method: string, url: URL, body: Buffer): RawOutcome {
+  const answer = handleAdminRequest(deps, method, url, body);
   const text = answer.body === undefined ? undefined : JSON.stringify(answer.body);
-  writeResponse(res, {
+  return finishResponse({
     status: answer.status,
     ...(text === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: text }),
   });
