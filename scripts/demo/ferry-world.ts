@@ -22,7 +22,12 @@ import pLimit from 'p-limit';
 import { type FerryConfig, parseConfig, type Target } from '../../src/core/config.js';
 import type { DeployLog } from '../../src/engine/deploy-build.js';
 import { createArtifactUploadedHandler } from '../../src/handlers/artifact-uploaded.js';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime/create-runtime.js';
+import {
+  createRuntime,
+  type Runtime,
+  type RuntimeOptions,
+  type SdkOverrides,
+} from '../../src/runtime/create-runtime.js';
 
 export const TOOLING_ACCOUNT_ID = '111111111111';
 export const FERRY_ROLE_NAME = 'ferry-execution';
@@ -31,6 +36,13 @@ export interface FerryWorldOptions {
   /** ferry's configuration (the `ferry:` object of variables.<stage>.yml). */
   readonly config: unknown;
   readonly lambda?: Partial<LambdaSettings>;
+  /**
+   * 'http' (default): the sandbox listens on loopback. 'in-process': no socket; ferry's SDK clients
+   * get the sandbox's in-process request handler (see `sdk`), for fast unit tests.
+   */
+  readonly transport?: 'http' | 'in-process';
+  /** Default true: every function starts with its alias on a published version 1. False: $LATEST only, no alias (a first deploy). */
+  readonly seedAliases?: boolean;
   /** Extra statements for the artifact bucket policy, or a replacement policy (to test denials). */
   readonly bucketPolicy?: PolicyDocument;
   /** Trust policy override for every deploy role (to test a wrong trust). */
@@ -49,6 +61,12 @@ export interface FerryWorld {
   readonly env: Readonly<Record<string, string>>;
   /** Every target in configuration order. */
   readonly targets: readonly Target[];
+  /**
+   * What every SDK client in this world needs beyond the environment: in process, the sandbox's
+   * request handler, and one attempt per call (the SDK's own retries would sleep in real time;
+   * ferry's retries, on its injectable clock, are what tests look at). Empty over HTTP.
+   */
+  readonly sdk: SdkOverrides;
   createRuntime(options?: RuntimeOptions): Runtime;
   /** S3 ObjectCreated on the artifact prefix → ferry's upload handler, as the bucket notification does. */
   connectUploadHandler(runtime: Runtime, log: DeployLog, options?: { reservedConcurrency?: number }): () => void;
@@ -62,6 +80,7 @@ export async function startFerryWorld(options: FerryWorldOptions): Promise<Ferry
   const config = parseConfig(options.config, 'ferry world configuration');
   const sandbox = await startSandbox({
     defaultRegion: config.region,
+    ...(options.transport ? { transport: options.transport } : {}),
     ...(options.lambda ? { lambda: options.lambda } : {}),
   });
   try {
@@ -123,7 +142,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
         zip: initialZip,
         runtime: 'nodejs22.x',
         handler: 'index.handler',
-        aliases: [target.alias],
+        aliases: options.seedAliases === false ? [] : [target.alias],
       });
     }
   }
@@ -143,6 +162,8 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
   // The process plays ferry's Lambda: its environment is the Lambda's, until the world stops.
   // SDK clients read endpoint and credentials from it lazily, on each request.
   const restoreEnv = applyEnv(env);
+  const { requestHandler } = sandbox.clientConfig(c);
+  const sdk: SdkOverrides = requestHandler ? { requestHandler, maxAttempts: 1 } : {};
   const world: FerryWorld = {
     sandbox,
     config,
@@ -155,8 +176,9 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     ferryRoleArn,
     env,
     targets,
+    sdk,
     createRuntime(runtimeOptions = {}) {
-      return createRuntime(config, { env, ...runtimeOptions });
+      return createRuntime(config, { env, sdk, ...runtimeOptions });
     },
     connectUploadHandler(runtime, log, handlerOptions = {}) {
       const handler = createArtifactUploadedHandler(() => runtime, log);
@@ -183,7 +205,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
       return out.VersionId ? { versionId: out.VersionId } : {};
     },
     s3Client(credentials = tooling.credentials) {
-      return new S3Client(sandbox.clientConfig(credentials, config.region));
+      return new S3Client({ ...sandbox.clientConfig(credentials, config.region), ...sdk });
     },
     async stop() {
       try {

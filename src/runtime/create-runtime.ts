@@ -3,7 +3,7 @@
  * standard configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, region, credential chain),
  * role assumption with caching, and per-account pacing. Built once and reused across invocations.
  */
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createLambdaPort, type LambdaPort } from '../aws/lambda.js';
@@ -30,7 +30,14 @@ export interface RuntimeOptions {
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /**
+   * Extra configuration for every SDK client ferry builds (tests: the sandbox's in-process
+   * request handler). Endpoints and credentials still come from the standard configuration.
+   */
+  readonly sdk?: SdkOverrides;
 }
+
+export type SdkOverrides = Pick<LambdaClientConfig, 'requestHandler' | 'maxAttempts'>;
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -40,8 +47,8 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
   const sleep = options.sleep ?? sleepFor;
   // Path-style addressing for S3-compatible endpoints that have no wildcard DNS (ferry's sandbox, moto).
   const forcePathStyle = env.FERRY_S3_FORCE_PATH_STYLE === 'true';
-  const store = createObjectStore(new S3Client({ region: config.region, forcePathStyle }));
-  const stsClient = new STSClient({ region: config.region });
+  const store = createObjectStore(new S3Client({ ...options.sdk, region: config.region, forcePathStyle }));
+  const stsClient = new STSClient({ ...options.sdk, region: config.region });
   const assumer = createRoleAssumer(stsClient, {
     durationSeconds: config.sessionDurationSeconds,
     now,
@@ -65,7 +72,11 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     const cached = ports.get(key);
     if (cached?.sessionName === sessionName) return cached.port;
     // A port of an earlier session is dropped, not destroyed: a deployment still using it finishes.
-    const client = new LambdaClient({ region: target.region, credentials: () => assumer.assume(request) });
+    const client = new LambdaClient({
+      ...options.sdk,
+      region: target.region,
+      credentials: () => assumer.assume(request),
+    });
     const port = paceLambdaPort(
       createLambdaPort(client, { accountId: target.accountId, region: target.region, roleArn: target.roleArn }),
       pacersFor(target.accountId, target.region),

@@ -99,6 +99,15 @@ export interface SdkClientConfig {
   requestHandler?: InProcessRequestHandler;
 }
 
+export interface ObjectSnapshot {
+  readonly key: string;
+  readonly versionId: string;
+  readonly body: Buffer;
+  /** Quoted hex MD5, as S3 returns it. */
+  readonly etag: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
 export interface Sandbox {
   /** http://127.0.0.1:<port>; in process, a placeholder host that no socket ever reaches. */
   readonly endpoint: string;
@@ -110,6 +119,13 @@ export interface Sandbox {
   readonly lambda: LambdaSandbox;
   /** Live settings of the Lambda service; change them between calls. */
   readonly lambdaSettings: LambdaSettings;
+  /** Read-only snapshots of S3 objects, as lambda.describeFunction is for functions (no authorization). */
+  readonly s3: {
+    /** The current version of a key (a version, if given); undefined when absent or deleted. */
+    describeObject(bucket: string, key: string, versionId?: string): ObjectSnapshot | undefined;
+    /** Keys under `prefix` whose current version is not a delete marker, sorted. */
+    listObjectKeys(bucket: string, prefix?: string): string[];
+  };
   readonly codepipeline: {
     createJob(input: CreateJobInput): CodePipelineJobEvent;
     getJobResult(jobId: string): JobResult | undefined;
@@ -240,6 +256,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     lambdaSettings,
     cloudwatch,
     eventbridge,
+    s3: {
+      describeObject(bucket, key, versionId) {
+        const found = s3.store.findBucket(bucket);
+        if (!found) return undefined;
+        const stored =
+          versionId === undefined ? s3.store.findCurrent(found, key) : s3.store.findVersion(found, key, versionId);
+        if (!stored || stored.isDeleteMarker) return undefined;
+        return {
+          key: stored.key,
+          versionId: stored.versionId,
+          body: Buffer.from(stored.body),
+          etag: stored.etag,
+          metadata: { ...stored.metadata },
+        };
+      },
+      listObjectKeys(bucket, prefix = '') {
+        const found = s3.store.findBucket(bucket);
+        if (!found) return [];
+        return [...found.objects.keys()]
+          .filter((key) => key.startsWith(prefix) && s3.store.findCurrent(found, key)?.isDeleteMarker === false)
+          .sort();
+      },
+    },
     codepipeline: {
       createJob: (input) => jobs.createJob(input),
       getJobResult: (jobId) => jobs.getJobResult(jobId),

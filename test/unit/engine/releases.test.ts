@@ -1,4 +1,6 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { CreateAliasCommand, CreateFunctionCommand, DeleteFunctionCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
 import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.js';
 import { BuildStatus, deployBuild } from '../../../src/engine/deploy-build.js';
@@ -7,15 +9,17 @@ import { promote, runScheduledPromotions } from '../../../src/engine/promote.js'
 import { rollback } from '../../../src/engine/rollback.js';
 import { readStatus } from '../../../src/engine/status.js';
 import { createScheduledPromotionHandler } from '../../../src/handlers/scheduled-promotion.js';
-import { sha256 } from '../../support/fake-lambda.js';
-import { createMemoryRuntime, type MemoryRuntime } from '../../support/memory-runtime.js';
 import { recordLog } from '../../support/record-log.js';
+import { createSeededRandom, shuffle } from '../../support/seeded-random.js';
+import { startUnitWorld, type UnitWorld } from '../../support/unit-world.js';
 import { makeZip } from '../../support/zips.js';
 
 const BUCKET = 'ferry-artifacts-111111111111';
-const config = parseConfig({
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64');
+const rawConfig = {
   artifactBucket: BUCKET,
   region: 'eu-west-1',
+  externalId: 'ferry-ext',
   keepVersions: 2,
   stages: [{ name: 'dev' }, { name: 'staging' }, { name: 'prod' }],
   apps: {
@@ -31,22 +35,22 @@ const config = parseConfig({
       promotions: [{ from: 'dev', to: 'staging', minSoakMinutes: 30, requireNoFailures: true }],
     },
   },
-});
+};
+const config = parseConfig(rawConfig);
 const app = config.apps['orders-api'];
 if (!app) throw new Error('config');
 const dev = app.targets.dev?.[0];
 const stagingApi = app.targets.staging?.[0];
 if (!dev || !stagingApi) throw new Error('config');
 
-let world: MemoryRuntime;
+let world: UnitWorld;
 let log: ReturnType<typeof recordLog>;
 const zips = new Map<string, Buffer>();
 
 async function put(build: string): Promise<{ key: string; versionId: string; zip: Buffer }> {
   const zip = await makeZip([{ name: 'index.mjs', content: `export const build = '${build}';` }]);
   zips.set(build, zip);
-  const key = `artifacts/orders-api/${build}.zip`;
-  return { key, versionId: world.s3.addArtifact(BUCKET, key, zip), zip };
+  return { ...(await world.putArtifact('orders-api', build, zip)), zip };
 }
 
 async function upload(build: string, extra: { dryRun?: boolean } = {}) {
@@ -61,13 +65,31 @@ async function upload(build: string, extra: { dryRun?: boolean } = {}) {
   });
 }
 
-const current = (stage: string) => world.s3.read<CurrentState>(BUCKET, `ledger/orders-api/${stage}/current.json`);
-const entries = (stage: string) => world.s3.docs<LedgerEntry>(BUCKET, `ledger/orders-api/${stage}/entries/`);
+const current = (stage: string) => world.readJson<CurrentState>(`ledger/orders-api/${stage}/current.json`);
+const entries = (stage: string) => world.docs<LedgerEntry>(`ledger/orders-api/${stage}/entries/`);
 const MINUTE = 60_000;
+const versionsOf = (target: typeof dev) => world.fn(target).versions.map((v) => v.version);
+/** Lambda calls ferry made into an account, in order (the world seeds functions without calls). */
+const lambdaCalls = (accountId: string) =>
+  world.world.sandbox.requests({ service: 'lambda', accountId }).map((r) => r.operation);
+const isWrite = (operation: string) => !/^(Get|List)/.test(operation);
 
-beforeEach(() => {
-  world = createMemoryRuntime(config);
+beforeEach(async () => {
+  world = await startUnitWorld(rawConfig);
   log = recordLog();
+});
+afterEach(() => world.stop());
+
+/** Keys of objects ferry read from the artifact prefix, in order. */
+let reads: string[] = [];
+const artifactReads = () => reads;
+beforeEach(() => {
+  reads = [];
+  world.world.sandbox.intercept((request) => {
+    if (request.operation === 'GetObject' && request.path.startsWith(`/${BUCKET}/artifacts/`)) {
+      reads.push(request.path.slice(BUCKET.length + 2));
+    }
+  });
 });
 
 describe('ordering and the lease', () => {
@@ -75,7 +97,7 @@ describe('ordering and the lease', () => {
     await upload('5');
     const late = await upload('3');
     expect(late.status).toBe(BuildStatus.Skipped);
-    expect(world.s3.artifactReads).not.toContain('artifacts/orders-api/3.zip');
+    expect(artifactReads()).not.toContain('artifacts/orders-api/3.zip');
     const skipped = entries('dev').find((e) => e.build === '3');
     expect(skipped).toMatchObject({ outcome: 'skipped', code: 'BUILD_OLDER_THAN_CURRENT', targets: [] });
     expect(current('dev')?.build).toBe('5');
@@ -83,66 +105,72 @@ describe('ordering and the lease', () => {
 
   it('twenty builds of one app at once: the newest ends live and every attempt is in the ledger', async () => {
     const builds = Array.from({ length: 20 }, (_, i) => String(i + 1));
-    const shuffled = [...builds].sort(() => Math.random() - 0.5);
+    // Seeded: a failing order can be replayed.
+    const shuffled = shuffle(builds, createSeededRandom(20));
     const results = await Promise.all(shuffled.map((b) => upload(b)));
 
-    expect(results.every((r) => r.status === BuildStatus.Succeeded || r.status === BuildStatus.Skipped)).toBe(true);
+    for (const [i, r] of results.entries()) {
+      expect([BuildStatus.Succeeded, BuildStatus.Skipped], `build ${shuffled[i]}`).toContain(r.status);
+    }
     expect(current('dev')?.build).toBe('20');
-    const fn = world.lambda.fn(dev);
-    const live = fn.versions.find((v) => v.version === fn.aliases.get('live')?.functionVersion);
+    const fn = world.fn(dev);
+    const live = fn.versions.find((v) => v.version === world.aliasVersion(dev));
     expect(live?.codeSha256).toBe(sha256(zips.get('20') as Buffer));
     const recorded = entries('dev');
     expect(recorded.map((e) => e.build).sort()).toEqual([...builds].sort());
     for (const e of recorded.filter((x) => x.outcome === 'skipped')) expect(e.reason).toMatch(/older than/);
-    expect(world.s3.read<{ released: boolean }>(BUCKET, 'leases/orders-api/dev.json')?.released).toBe(true);
+    expect(world.readJson<{ released: boolean }>('leases/orders-api/dev.json')?.released).toBe(true);
   });
 
   it('a re-delivery of the live build changes nothing and is recorded', async () => {
     await upload('7');
-    const versions = world.lambda.fn(dev).versions.length;
+    const versions = versionsOf(dev);
     const again = await upload('7');
     expect(again.status).toBe(BuildStatus.Succeeded);
     expect(again.stages[0]?.outcomes[0]?.status).toBe('unchanged');
-    expect(world.lambda.fn(dev).versions).toHaveLength(versions);
+    expect(versionsOf(dev)).toEqual(versions);
     expect(entries('dev')).toHaveLength(2);
   });
 
   it('a dry run reads only: no lease, no ledger entry, no Lambda write', async () => {
     await upload('1');
-    const calls = world.lambda.fn(dev).calls.length;
+    const calls = lambdaCalls(dev.accountId).length;
     const planned = await upload('2', { dryRun: true });
     expect(planned.status).toBe(BuildStatus.Planned);
     expect(entries('dev')).toHaveLength(1);
-    const writes = world.lambda
-      .fn(dev)
-      .calls.slice(calls)
-      .filter((c) => !/^(Get|List)/.test(c));
-    expect(writes).toEqual([]);
-    expect(world.s3.read<{ build: string }>(BUCKET, 'leases/orders-api/dev.json')?.build).toBe('1');
+    expect(lambdaCalls(dev.accountId).slice(calls).filter(isWrite)).toEqual([]);
+    expect(world.readJson<{ build: string }>('leases/orders-api/dev.json')?.build).toBe('1');
   });
 });
+
+/** Moves an alias by hand, as someone outside ferry would (the account's root, through Lambda's API). */
+async function moveAlias(target: typeof dev, version: string): Promise<void> {
+  await world
+    .lambdaAs(target.accountId)
+    .send(new UpdateAliasCommand({ FunctionName: target.functionName, Name: target.alias, FunctionVersion: version }));
+}
 
 describe('pruning', () => {
   it('keeps the newest keepVersions plus what aliases use or just left', async () => {
     for (const b of ['1', '2', '3', '4', '5']) await upload(b);
-    const fn = world.lambda.fn(dev);
-    expect(fn.versions.map((v) => v.version)).toEqual(['4', '5']);
-    expect(fn.aliases.get('live')?.functionVersion).toBe('5');
+    expect(versionsOf(dev)).toEqual(['4', '5']);
+    expect(world.aliasVersion(dev)).toBe('5');
   });
 
   it('lists nothing while the newest version number cannot exceed keepVersions', async () => {
     await upload('1');
-    const calls = world.lambda.fn(dev).calls;
-    expect(calls.filter((c) => c === 'ListAliases')).toEqual([]);
-    expect(calls.filter((c) => c === 'ListVersions')).toEqual([]);
+    const calls = lambdaCalls(dev.accountId);
+    expect(calls).toContain('PublishVersion');
+    expect(calls.filter((c) => c === 'ListAliases' || c === 'ListVersionsByFunction')).toEqual([]);
   });
 
   it('never deletes a version another alias points at', async () => {
     await upload('1');
-    const fn = world.lambda.fn(dev);
-    fn.aliases.set('pinned', { name: 'pinned', functionVersion: '1', revisionId: 'x', routing: {} });
+    await world
+      .lambdaAs(dev.accountId)
+      .send(new CreateAliasCommand({ FunctionName: dev.functionName, Name: 'pinned', FunctionVersion: '1' }));
     for (const b of ['2', '3', '4']) await upload(b);
-    expect(fn.versions.map((v) => v.version)).toEqual(['1', '3', '4']);
+    expect(versionsOf(dev)).toEqual(['1', '3', '4']);
   });
 });
 
@@ -188,15 +216,20 @@ describe('promotion', () => {
       stages: ['dev'],
       trigger: 'upload',
     });
-    world.s3.artifacts.set(`${BUCKET}/${key}`, {
-      bytes: await makeZip([{ name: 'index.mjs', content: 'tampered' }]),
-      versionId,
-    });
+    // S3 versions are immutable, so the tampering is in what ferry reads from its bucket: another
+    // writer uploads other bytes under the key and points the stage's record at that version.
+    const tampered = await world.putArtifact('orders-api', '4', await makeZip([{ name: 'index.mjs', content: 'x' }]));
+    expect(tampered.versionId).not.toBe(versionId);
+    const record = current('dev');
+    await world.putObject(
+      'ledger/orders-api/dev/current.json',
+      JSON.stringify({ ...record, source: { ...record?.source, versionId: tampered.versionId } }),
+    );
     world.advance(31 * MINUTE);
     const result = await promote(world.runtime, log, { app: 'orders-api', from: 'dev', to: 'staging', trigger: 'cli' });
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/PROMOTION_CHECKSUM_MISMATCH/);
-    expect(world.lambda.fn(stagingApi).versions).toHaveLength(0);
+    expect(versionsOf(stagingApi)).toEqual([]);
     expect(entries('staging')[0]).toMatchObject({ outcome: 'rejected', code: 'PROMOTION_CHECKSUM_MISMATCH' });
   });
 
@@ -213,7 +246,7 @@ describe('promotion', () => {
     expect(plan.status).toBe('planned');
     expect(plan.deployment?.stages[0]?.targets.map((t) => t.status)).toEqual(['planned', 'planned']);
     expect(entries('staging')).toHaveLength(0);
-    expect(world.lambda.fn(stagingApi).versions).toHaveLength(0);
+    expect(versionsOf(stagingApi)).toEqual([]);
   });
 
   it('nothing to promote when the source stage has no build', async () => {
@@ -247,33 +280,32 @@ describe('rollback', () => {
     for (const b of ['1', '2']) await upload(b);
     const result = await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', trigger: 'cli' });
     expect(result).toMatchObject({ status: 'rolled-back', fromBuild: '2', toBuild: '1' });
-    expect(world.lambda.fn(dev).aliases.get('live')?.functionVersion).toBe('1');
+    expect(world.aliasVersion(dev)).toBe('1');
     expect(current('dev')).toMatchObject({ build: '1', rolledBackFrom: '2', targets: { [dev.id]: '1' } });
     const history = await readHistory(world.runtime, { app: 'orders-api', stage: 'dev' });
     expect(history[0]).toMatchObject({ outcome: 'rolled-back', build: '1' });
 
     const late = await upload('2');
     expect(late.status).toBe(BuildStatus.Skipped);
-    expect(world.lambda.fn(dev).aliases.get('live')?.functionVersion).toBe('1');
+    expect(world.aliasVersion(dev)).toBe('1');
   });
 
   it('a re-delivery of the build rolled back to reuses its version: no duplicate, the alias stays', async () => {
     await upload('9');
     await upload('10');
     await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', trigger: 'cli' });
-    const fn = world.lambda.fn(dev);
-    expect(fn.aliases.get('live')?.functionVersion).toBe('1');
+    expect(world.aliasVersion(dev)).toBe('1');
     expect(current('dev')).toMatchObject({ build: '9', rolledBackFrom: '10', targets: { [dev.id]: '1' } });
-    const calls = fn.calls.length;
+    const calls = lambdaCalls(dev.accountId).length;
 
     // S3 delivers the event for build 9 again: $LATEST still holds build 10's code.
     const again = await upload('9');
 
     expect(again.status).toBe(BuildStatus.Succeeded);
     expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'unchanged', version: '1', previousVersion: '1' });
-    expect(fn.versions.map((v) => v.version)).toEqual(['1', '2']);
-    expect(fn.aliases.get('live')?.functionVersion).toBe('1');
-    expect(fn.calls.slice(calls).filter((c) => !/^(Get|List)/.test(c))).toEqual([]);
+    expect(versionsOf(dev)).toEqual(['1', '2']);
+    expect(world.aliasVersion(dev)).toBe('1');
+    expect(lambdaCalls(dev.accountId).slice(calls).filter(isWrite)).toEqual([]);
     expect(current('dev')).toMatchObject({ build: '9', rolledBackFrom: '10', targets: { [dev.id]: '1' } });
   });
 
@@ -281,31 +313,43 @@ describe('rollback', () => {
     await upload('9');
     await upload('10');
     await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', trigger: 'cli' });
-    world.lambda.moveAlias(dev, '2');
+    await moveAlias(dev, '2');
 
     const again = await upload('9');
 
-    const fn = world.lambda.fn(dev);
     expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'unchanged', version: '1', previousVersion: '2' });
     expect(again.stages[0]?.outcomes[0]?.plan?.outcome).toBe('point-alias');
-    expect(fn.versions).toHaveLength(2);
-    expect(fn.aliases.get('live')?.functionVersion).toBe('1');
+    expect(versionsOf(dev)).toEqual(['1', '2']);
+    expect(world.aliasVersion(dev)).toBe('1');
   });
 
   it('a known version that no longer holds the artifact is not trusted: the code is deployed again', async () => {
     await upload('9');
     await upload('10');
     await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', trigger: 'cli' });
-    // The function was re-created meanwhile: version 1 now holds other code.
-    const fn = world.lambda.fn(dev);
-    const first = fn.versions[0];
-    if (!first) throw new Error('no version');
-    fn.versions[0] = { ...first, codeSha256: 'c29tZXRoaW5nLWVsc2U=' };
+    // The function was deleted and re-created meanwhile: version 1 now holds other code.
+    const other = await makeZip([{ name: 'index.mjs', content: 'something else' }]);
+    const lambda = world.lambdaAs(dev.accountId);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: dev.functionName }));
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: dev.functionName,
+        Role: `arn:aws:iam::${dev.accountId}:role/orders-api-role`,
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Code: { ZipFile: other },
+        Publish: true,
+      }),
+    );
+    world.advance(MINUTE);
+    await lambda.send(new CreateAliasCommand({ FunctionName: dev.functionName, Name: 'live', FunctionVersion: '1' }));
+    expect(world.fn(dev).versions).toEqual([expect.objectContaining({ version: '1', codeSha256: sha256(other) })]);
 
     const again = await upload('9');
 
-    expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'deployed', version: '3' });
-    expect(fn.versions.find((v) => v.version === '3')?.codeSha256).toBe(sha256(zips.get('9') as Buffer));
+    expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'deployed', version: '2' });
+    expect(world.fn(dev).versions.find((v) => v.version === '2')?.codeSha256).toBe(sha256(zips.get('9') as Buffer));
+    expect(world.aliasVersion(dev)).toBe('2');
   });
 
   it('rolls back to a named build or version, and a dry run moves nothing', async () => {
@@ -318,12 +362,12 @@ describe('rollback', () => {
       trigger: 'cli',
     });
     expect(planned).toMatchObject({ status: 'planned', toBuild: '2', targets: [{ fromVersion: '3', toVersion: '2' }] });
-    expect(world.lambda.fn(dev).aliases.get('live')?.functionVersion).toBe('3');
+    expect(world.aliasVersion(dev)).toBe('3');
 
     expect(
       (await rollback(world.runtime, log, { app: 'orders-api', stage: 'dev', toVersion: '2', trigger: 'cli' })).toBuild,
     ).toBe('2');
-    expect(world.lambda.fn(dev).aliases.get('live')?.functionVersion).toBe('2');
+    expect(world.aliasVersion(dev)).toBe('2');
   });
 
   it('refuses when there is nothing older to go back to', async () => {
@@ -344,7 +388,7 @@ describe('status', () => {
     expect(row).toMatchObject({ build: '2', versions: { [dev.id]: '2' }, checksumMatches: true, drift: [] });
     expect(report.rows.find((r) => r.stage === 'staging')).toMatchObject({ checksumMatches: false, drift: [] });
 
-    world.lambda.moveAlias(dev, '1');
+    await moveAlias(dev, '1');
     report = await readStatus(world.runtime, {});
     const drifted = report.rows.find((r) => r.stage === 'dev');
     expect(drifted?.checksumMatches).toBe(false);
