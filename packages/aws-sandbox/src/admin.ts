@@ -73,7 +73,7 @@ export function handleAdminRequest(deps: AdminDeps, method: string, url: URL, bo
 
 function readFilter(params: URLSearchParams): RequestFilter {
   const filter: RequestFilter = {};
-  for (const name of ['service', 'operation', 'accountId', 'errorCode'] as const) {
+  for (const name of ['service', 'operation', 'accountId', 'callerArn', 'errorCode'] as const) {
     const value = params.get(name);
     if (value !== null) filter[name] = value;
   }

@@ -5,6 +5,8 @@ export interface RequestLogEntry {
   readonly operation: string;
   /** Account of the signing key; undefined when the key was unknown. */
   readonly accountId: string | undefined;
+  /** Who signed it: arn:aws:iam::<acct>:root or arn:aws:sts::<acct>:assumed-role/<role>/<session>. */
+  readonly callerArn?: string;
   readonly status: number;
   /** AWS error code when the request failed. */
   readonly errorCode?: string;
@@ -16,6 +18,7 @@ export interface RequestFilter {
   service?: string;
   operation?: string;
   accountId?: string;
+  callerArn?: string;
   status?: number;
   errorCode?: string;
 }

@@ -298,6 +298,7 @@ function logRequest(
     service: request.service,
     operation,
     accountId: request.caller.accountId || undefined,
+    ...(request.caller.arn ? { callerArn: request.caller.arn } : {}),
     status,
     ...(errorCode ? { errorCode } : {}),
     at: deps.clock.now(),

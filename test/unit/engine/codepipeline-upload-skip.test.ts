@@ -1,94 +1,72 @@
-import { UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/core/config.js';
 import { deployUpload } from '../../../src/engine/deploy-upload.js';
-import { createRuntime } from '../../../src/runtime/create-runtime.js';
-import { createFakeLambda, type FakeLambda, sha256 } from '../../support/fake-lambda.js';
 import { recordLog } from '../../support/record-log.js';
+import { startUnitWorld, type UnitWorld } from '../../support/unit-world.js';
 import { makeZip } from '../../support/zips.js';
-import { createFakeS3, type FakeS3 } from '../handlers/codepipeline-fake-s3.js';
 
 const BUCKET = 'ferry-artifacts-111111111111';
-const config = parseConfig({
+const rawConfig = {
   artifactBucket: BUCKET,
   region: 'eu-west-1',
+  externalId: 'ferry-ext',
   stages: [{ name: 'dev' }, { name: 'prod' }],
   apps: { 'orders-api': { targets: { dev: [{ account: '222222222222', function: 'orders-api' }] } } },
-});
-const sts = mockClient(STSClient);
-let s3: FakeS3;
+};
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64');
+let world: UnitWorld;
 let log: ReturnType<typeof recordLog>;
-let fake: FakeLambda;
 
-beforeEach(() => {
-  s3 = createFakeS3();
+beforeEach(async () => {
+  world = await startUnitWorld(rawConfig);
   log = recordLog();
-  fake = createFakeLambda();
-  fake.readS3Code = (bucket, key, versionId) => s3.version(bucket, key, versionId)?.body;
-  sts.reset();
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: {
-      AccessKeyId: 'ASIA',
-      SecretAccessKey: 's',
-      SessionToken: 't',
-      Expiration: new Date(Date.now() + 3600_000),
-    },
-  });
-  sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111111111111:assumed-role/ferry/x' });
 });
-afterEach(() => {
-  s3.mock.restore();
-  fake.mock.restore();
-});
+afterEach(() => world.stop());
 
 describe('the upload trigger and copies made by the CodePipeline action', () => {
-  const upload = async (key: string, metadata: Record<string, string>, zip?: Buffer) => {
-    const body = zip ?? (await makeZip([{ name: 'index.mjs', content: key }]));
-    const versionId = s3.put(BUCKET, key, body, metadata);
-    const runtime = createRuntime(config, { sleep: async () => {}, random: () => 0, env: {} });
-    return deployUpload(runtime, log, { bucket: BUCKET, key, versionId, region: 'eu-west-1' });
+  const upload = async (build: string, metadata: Record<string, string>, zip?: Buffer) => {
+    const body = zip ?? (await makeZip([{ name: 'index.mjs', content: build }]));
+    const { versionId } = await world.world.upload('orders-api', build, body, metadata);
+    return deployUpload(world.runtime, log, {
+      bucket: BUCKET,
+      key: `artifacts/orders-api/${build}.zip`,
+      ...(versionId ? { versionId } : {}),
+      region: 'eu-west-1',
+    });
   };
   const record = (build: string, codeSha256: string) =>
-    s3.put(
-      BUCKET,
+    world.putObject(
       `ledger/orders-api/_staged/${build}.json`,
-      Buffer.from(
-        JSON.stringify({
-          schema: 1,
-          kind: 'pipeline',
-          app: 'orders-api',
-          build,
-          key: `artifacts/orders-api/${build}.zip`,
-          codeSha256,
-          caller: 'arn:aws:sts::111111111111:assumed-role/ferry/x',
-          jobId: 'job-1',
-          recordedAt: '2026-11-23T08:00:00.000Z',
-        }),
-      ),
+      JSON.stringify({
+        schema: 1,
+        kind: 'pipeline',
+        app: 'orders-api',
+        build,
+        key: `artifacts/orders-api/${build}.zip`,
+        codeSha256,
+        caller: 'arn:aws:sts::111111111111:assumed-role/ferry/x',
+        jobId: 'job-1',
+        recordedAt: '2026-11-23T08:00:00.000Z',
+      }),
     );
-  const ledger = () =>
-    s3
-      .keys(BUCKET)
-      .filter((k) => k.includes('/entries/'))
-      .map((k) => JSON.parse(s3.latest(BUCKET, k)?.body.toString() ?? '{}'));
+  const ledger = () => world.docs<Record<string, unknown>>('ledger/').filter((e) => 'outcome' in e);
+  const updates = () => world.world.sandbox.countRequests({ service: 'lambda', operation: 'UpdateFunctionCode' });
 
   it('leaves a copy ferry recorded to the pipeline: nothing deployed, the skip in the ledger', async () => {
     const zip = await makeZip([{ name: 'index.mjs', content: 'pipeline build 7' }]);
-    record('7', sha256(zip));
-    const result = await upload('artifacts/orders-api/7.zip', { 'ferry-trigger': 'pipeline' }, zip);
+    await record('7', sha256(zip));
+    const result = await upload('7', { 'ferry-trigger': 'pipeline' }, zip);
     expect(result).toMatchObject({ app: 'orders-api', build: '7', status: 'succeeded', stages: [] });
-    expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(updates()).toBe(0);
     expect(ledger()).toEqual([
       expect.objectContaining({ stage: '_upload', build: '7', outcome: 'skipped', code: 'FERRY_COPY' }),
     ]);
   });
 
   it('deploys an upload that only sets the metadata key: the marker alone proves nothing', async () => {
-    const result = await upload('artifacts/orders-api/9.zip', { 'ferry-trigger': 'pipeline' });
+    const result = await upload('9', { 'ferry-trigger': 'pipeline' });
     expect(result.status).toBe('succeeded');
-    expect(fake.mock).toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(updates()).toBe(1);
     expect(ledger()).toEqual([expect.objectContaining({ stage: 'dev', build: '9', outcome: 'succeeded' })]);
     expect(log.lines.find((l) => l.message === 'upload claims to be a ferry copy')?.attributes.reason).toMatch(
       /ferry recorded no such copy/,
@@ -97,15 +75,18 @@ describe('the upload trigger and copies made by the CodePipeline action', () => 
 
   it('deploys other bytes uploaded over a recorded copy (the checksum does not match the record)', async () => {
     const zip = await makeZip([{ name: 'index.mjs', content: 'pipeline build 10' }]);
-    record('10', sha256(zip));
-    const result = await upload('artifacts/orders-api/10.zip', { 'ferry-trigger': 'pipeline' });
+    await record('10', sha256(zip));
+    const result = await upload('10', { 'ferry-trigger': 'pipeline' });
     expect(result.status).toBe('succeeded');
-    expect(fake.mock).toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(updates()).toBe(1);
   });
 
   it('still deploys an ordinary upload', async () => {
-    const result = await upload('artifacts/orders-api/8.zip', { commit: 'abc123' });
+    const result = await upload('8', { commit: 'abc123' });
     expect(result.status).toBe('succeeded');
-    expect(fake.mock).toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(updates()).toBe(1);
+    expect(
+      world.aliasVersion({ accountId: '222222222222', region: 'eu-west-1', functionName: 'orders-api', alias: 'live' }),
+    ).toBe('1');
   });
 });

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CreateAliasCommand, CreateFunctionCommand, DeleteFunctionCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateAliasCommand,
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  UpdateAliasCommand,
+} from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
 import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.js';
