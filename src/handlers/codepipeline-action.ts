@@ -30,7 +30,7 @@ import {
   reportForError,
   runPipelineJob,
 } from '../engine/pipeline-deploy.js';
-import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
+import { createRuntime, type Runtime, type SdkOverrides } from '../runtime/create-runtime.js';
 import { loadConfig } from '../runtime/load-config.js';
 import { logger } from '../runtime/logger.js';
 
@@ -58,9 +58,11 @@ export function openArtifactStoreWithJobCredentials(
   credentials: ArtifactCredentials,
   region: string,
   env: NodeJS.ProcessEnv = process.env,
+  sdk: SdkOverrides = {},
 ): ObjectStorePort {
   return createObjectStore(
     new S3Client({
+      ...sdk,
       region,
       credentials: {
         accessKeyId: credentials.accessKeyId,
@@ -78,7 +80,12 @@ export function createCodePipelineActionHandler(options: CodePipelineActionOptio
     options.openSourceStore ??
     ((credentials: ArtifactCredentials, runtime: Runtime) =>
       // The artifact store is in the pipeline's Region, which is this function's Region.
-      openArtifactStoreWithJobCredentials(credentials, process.env.AWS_REGION ?? runtime.config.region));
+      openArtifactStoreWithJobCredentials(
+        credentials,
+        process.env.AWS_REGION ?? runtime.config.region,
+        process.env,
+        runtime.sdk,
+      ));
 
   return async (event: unknown, context: InvocationContext): Promise<PipelineActionResult> => {
     const jobId = readJobId(event);

@@ -22,6 +22,8 @@ export interface Runtime extends StageDeployDeps {
   readonly tmpDir?: string;
   /** The ARN ferry runs as, for the ledger (asked once per process). */
   readonly identifyCaller?: () => Promise<string>;
+  /** The extra SDK client configuration this runtime's clients were built with, for clients built later. */
+  readonly sdk?: SdkOverrides;
 }
 
 export interface RuntimeOptions {
@@ -94,6 +96,7 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     now,
     sleep,
     random: options.random ?? Math.random,
+    ...(options.sdk ? { sdk: options.sdk } : {}),
     ...(env.FERRY_TMP_DIR ? { tmpDir: env.FERRY_TMP_DIR } : {}),
   };
 }

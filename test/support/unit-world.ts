@@ -12,8 +12,9 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { FunctionSnapshot, LambdaSettings } from '@ferry/aws-sandbox';
 import type { Target } from '../../src/core/config.js';
+import { parseConfig } from '../../src/core/config.js';
 import type { LeaseDeps } from '../../src/engine/lease.js';
-import type { Runtime } from '../../src/runtime/create-runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime/create-runtime.js';
 import { type FerryWorld, startFerryWorld, TOOLING_ACCOUNT_ID } from './sandbox-harness.js';
 import { createSeededRandom } from './seeded-random.js';
 
@@ -21,6 +22,8 @@ export interface UnitWorld {
   readonly world: FerryWorld;
   /** Carries `repeatEvery`, which withLease picks up from the runtime it is given. */
   readonly runtime: Runtime & Required<Pick<LeaseDeps, 'repeatEvery'>>;
+  /** Another runtime on the same world and clock, as a fresh Lambda container would build (nothing cached). */
+  newRuntime(options?: Pick<RuntimeOptions, 'env'> & { config?: unknown }): Runtime;
   /** Moves the virtual clock (ferry's and the sandbox's) forward. */
   advance(ms: number): void;
   /** Runs one renewal of every lease held through withLease right now, and waits for them. */
@@ -72,15 +75,17 @@ export async function startUnitWorld(config: unknown, options: UnitWorldOptions 
     sandbox.clock.advance(ms);
   };
   const renewals = new Set<{ readonly everyMs: number; readonly tick: () => Promise<void> }>();
+  const random = createSeededRandom(options.seed ?? 1);
+  const clockOptions: RuntimeOptions = {
+    now: () => now,
+    sleep: async (ms) => {
+      advance(ms);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    random,
+  };
   const runtime: UnitWorld['runtime'] = {
-    ...world.createRuntime({
-      now: () => now,
-      sleep: async (ms) => {
-        advance(ms);
-        await new Promise((resolve) => setImmediate(resolve));
-      },
-      random: createSeededRandom(options.seed ?? 1),
-    }),
+    ...world.createRuntime(clockOptions),
     repeatEvery: (tick, everyMs) => {
       const schedule = { everyMs, tick };
       renewals.add(schedule);
@@ -92,6 +97,10 @@ export async function startUnitWorld(config: unknown, options: UnitWorldOptions 
   return {
     world,
     runtime,
+    newRuntime: ({ config: other, ...rest } = {}) =>
+      other === undefined
+        ? world.createRuntime({ ...clockOptions, ...rest })
+        : createRuntime(parseConfig(other), { env: world.env, sdk: world.sdk, ...clockOptions, ...rest }),
     advance,
     renewLeases: async () => {
       await Promise.all([...renewals].map((r) => r.tick()));

@@ -50,7 +50,7 @@ export type {
 } from './cloudwatch/cloudwatch-sandbox.js';
 export type { Datapoint, DatapointFilter } from './cloudwatch/metric-store.js';
 export type { CodePipelineJobEvent, CreateJobInput, JobResult } from './codepipeline/jobs.js';
-export type { LambdaSandbox, LambdaSettings } from './contracts.js';
+export type { FunctionSnapshot, LambdaSandbox, LambdaSettings } from './contracts.js';
 export type { CapturedEvent, CapturedEventFilter } from './eventbridge/event-capture.js';
 export type { FaultRule } from './faults.js';
 export { makeFailingFunctionZip, makeFunctionZip } from './function-zip.js';
@@ -105,6 +105,7 @@ export interface ObjectSnapshot {
   readonly body: Buffer;
   /** Quoted hex MD5, as S3 returns it. */
   readonly etag: string;
+  /** User metadata, names without the x-amz-meta- prefix (as the SDK's Metadata). */
   readonly metadata: Readonly<Record<string, string>>;
 }
 
@@ -268,7 +269,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           versionId: stored.versionId,
           body: Buffer.from(stored.body),
           etag: stored.etag,
-          metadata: { ...stored.metadata },
+          // As the SDK presents it: names without the x-amz-meta- prefix.
+          metadata: Object.fromEntries(
+            Object.entries(stored.metadata).map(([name, value]) => [name.replace(/^x-amz-meta-/, ''), value]),
+          ),
         };
       },
       listObjectKeys(bucket, prefix = '') {

@@ -11,9 +11,13 @@ export interface InterceptedRequest {
   readonly operation: string;
   /** Account of the signing key. */
   readonly accountId: string;
+  /** Who signed it: arn:aws:iam::<acct>:root or arn:aws:sts::<acct>:assumed-role/<role>/<session>. */
+  readonly callerArn: string;
   readonly method: string;
   /** Path without query string, percent-decoded (S3 path style: /<bucket>/<key>). */
   readonly path: string;
+  /** Query parameters, decoded (S3: versionId, list-type…). */
+  readonly query: Readonly<Record<string, string>>;
 }
 
 export type RequestInterceptor = (request: InterceptedRequest) => void | Promise<void>;

@@ -199,8 +199,10 @@ async function runInterceptors(
       service: request.service,
       operation,
       accountId: request.caller.accountId,
+      callerArn: request.caller.arn,
       method: request.method,
       path: safeDecode(pathname),
+      query: Object.fromEntries(request.query),
     });
     return undefined;
   } catch (error) {

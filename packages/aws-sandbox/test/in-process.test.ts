@@ -156,4 +156,29 @@ describe('sandbox in process', () => {
       expect.objectContaining({ status: 0, errorCode: 'ConnectionDropped' }),
     ]);
   });
+
+  it('shows objects as snapshots, and names the caller in the log and to interceptors', async () => {
+    const seen: { callerArn: string; query: Readonly<Record<string, string>> }[] = [];
+    sandbox.intercept((request) => {
+      if (request.operation === 'GetObject') seen.push({ callerArn: request.callerArn, query: request.query });
+    });
+    const put = await s3.send(
+      new PutObjectCommand({ Bucket: 'artifacts', Key: 'docs/a.json', Body: '{"a":1}', Metadata: { Build: '7' } }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'other/b.json', Body: '{}' }));
+    await s3.send(new GetObjectCommand({ Bucket: 'artifacts', Key: 'docs/a.json', VersionId: put.VersionId }));
+
+    expect(sandbox.s3.describeObject('artifacts', 'docs/a.json')).toEqual({
+      key: 'docs/a.json',
+      versionId: put.VersionId,
+      body: Buffer.from('{"a":1}'),
+      etag: put.ETag,
+      metadata: { build: '7' },
+    });
+    expect(sandbox.s3.describeObject('artifacts', 'docs/missing.json')).toBeUndefined();
+    expect(sandbox.s3.listObjectKeys('artifacts', 'docs/')).toEqual(['docs/a.json']);
+    const root = `arn:aws:iam::${owner.accountId}:root`;
+    expect(seen).toEqual([{ callerArn: root, query: expect.objectContaining({ versionId: put.VersionId }) }]);
+    expect(sandbox.requests({ operation: 'GetObject' })).toEqual([expect.objectContaining({ callerArn: root })]);
+  });
 });

@@ -73,7 +73,7 @@ async function upload(build: string, extra: { dryRun?: boolean } = {}) {
 const current = (stage: string) => world.readJson<CurrentState>(`ledger/orders-api/${stage}/current.json`);
 const entries = (stage: string) => world.docs<LedgerEntry>(`ledger/orders-api/${stage}/entries/`);
 const MINUTE = 60_000;
-const versionsOf = (target: typeof dev) => world.fn(target).versions.map((v) => v.version);
+const versionsOf = (target: NonNullable<typeof dev>) => world.fn(target).versions.map((v) => v.version);
 /** Lambda calls ferry made into an account, in order (the world seeds functions without calls). */
 const lambdaCalls = (accountId: string) =>
   world.world.sandbox.requests({ service: 'lambda', accountId }).map((r) => r.operation);
@@ -149,7 +149,7 @@ describe('ordering and the lease', () => {
 });
 
 /** Moves an alias by hand, as someone outside ferry would (the account's root, through Lambda's API). */
-async function moveAlias(target: typeof dev, version: string): Promise<void> {
+async function moveAlias(target: NonNullable<typeof dev>, version: string): Promise<void> {
   await world
     .lambdaAs(target.accountId)
     .send(new UpdateAliasCommand({ FunctionName: target.functionName, Name: target.alias, FunctionVersion: version }));

@@ -1,46 +1,28 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  CodePipelineClient,
-  InvalidJobStateException,
-  PutJobFailureResultCommand,
-  PutJobSuccessResultCommand,
-} from '@aws-sdk/client-codepipeline';
-import {
-  InvalidParameterValueException,
-  PublishVersionCommand,
-  UpdateFunctionCodeCommand,
-} from '@aws-sdk/client-lambda';
-import { GetObjectCommand, PutObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { InterceptedRequest } from '@ferry/aws-sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPipelineJobPort } from '../../../src/aws/codepipeline.js';
-import { parseConfig } from '../../../src/core/config.js';
 import type { LedgerEntry } from '../../../src/core/ledger-model.js';
 import { createCodePipelineActionHandler } from '../../../src/handlers/codepipeline-action.js';
-import { createRuntime, type Runtime } from '../../../src/runtime/create-runtime.js';
-import { createFakeLambda, type FakeLambda, sha256 } from '../../support/fake-lambda.js';
+import type { Runtime } from '../../../src/runtime/create-runtime.js';
 import { recordLog } from '../../support/record-log.js';
+import { startUnitWorld, TOOLING_ACCOUNT_ID, type UnitWorld } from '../../support/unit-world.js';
 import { makeZip } from '../../support/zips.js';
-import { createFakeS3, type FakeS3 } from './codepipeline-fake-s3.js';
 
-type JobEvent = { 'CodePipeline.job': { id: string; data: Record<string, unknown> } };
+type JobEvent = {
+  'CodePipeline.job': { id: string; data: Record<string, unknown> & { artifactCredentials?: Record<string, string> } };
+};
 
-const load = (name: string) =>
-  JSON.parse(readFileSync(`test/fixtures/events/${name}`, 'utf8')) as JobEvent & Record<string, unknown>;
+const load = (name: string) => JSON.parse(readFileSync(`test/fixtures/events/${name}`, 'utf8')) as JobEvent;
 const singleFixture = load('codepipeline-job.json');
 const continuedFixture = load('codepipeline-job-continued.json');
-const SECRETS = [
-  'ASIAPIPELINEEXAMPLE1',
-  'pipeline-secret-wJalrXUtnFEMI',
-  'pipeline-session-token-IQoJb3',
-  'ASIAPIPELINEEXAMPLE2',
-  'pipeline-secret-2-wJalrXUtnFEMI',
-  'pipeline-session-token-2-IQoJb3',
-  'never-logged-ferry-secret',
-];
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64');
 
 const BUCKET = 'ferry-artifacts-111111111111';
+const PIPELINE_BUCKET = 'codepipeline-eu-west-1-123456789012';
 const rawConfig = {
   artifactBucket: BUCKET,
   region: 'eu-west-1',
@@ -59,41 +41,73 @@ const rawConfig = {
     'billing-api': { targets: { prod: [{ account: '444444444444', function: 'billing' }] } },
   },
 };
-const config = parseConfig(rawConfig);
+/** ferry's own execution role session in the world (the Lambda's credentials). */
+const FERRY_SESSION = `arn:aws:sts::${TOOLING_ACCOUNT_ID}:assumed-role/ferry-execution/ferry-lambda`;
+const BILLING = { accountId: '444444444444', region: 'eu-west-1', functionName: 'billing', alias: 'live' };
 
-const s3Input = (fixture: JobEvent) => {
+const inputOf = (fixture: JobEvent) => {
   const artifacts = fixture['CodePipeline.job'].data.inputArtifacts as {
+    name: string;
     location: { s3Location: { bucketName: string; objectKey: string } };
   }[];
-  const location = artifacts[0]?.location.s3Location;
-  if (!location) throw new Error('fixture without input artifact');
-  return { bucket: location.bucketName, key: location.objectKey };
+  const first = artifacts[0];
+  if (!first) throw new Error('fixture without input artifact');
+  return { name: first.name, bucket: first.location.s3Location.bucketName, key: first.location.s3Location.objectKey };
 };
+const paramsOf = (fixture: JobEvent): string =>
+  (fixture['CodePipeline.job'].data.actionConfiguration as { configuration: { UserParameters: string } }).configuration
+    .UserParameters;
 
-function withParameters(fixture: JobEvent, userParameters: string | undefined, token?: string): JobEvent {
-  const event = structuredClone(fixture);
-  const data = event['CodePipeline.job'].data as {
-    actionConfiguration: { configuration: Record<string, unknown> };
-    continuationToken?: string;
-  };
-  if (userParameters === undefined) delete data.actionConfiguration.configuration.UserParameters;
-  else data.actionConfiguration.configuration.UserParameters = userParameters;
-  if (token === undefined) delete data.continuationToken;
-  else data.continuationToken = token;
-  return event;
-}
-
-const codepipeline = mockClient(CodePipelineClient);
-const sts = mockClient(STSClient);
-let s3: FakeS3;
-let fake: FakeLambda;
+let world: UnitWorld;
 let log: ReturnType<typeof recordLog>;
 let runtime: Runtime;
+/** Every request ferry (or anyone) made, as the sandbox saw it. */
+let requests: InterceptedRequest[];
+/** Secrets of every job event handed to the handler: none may reach a log line. */
+let secrets: string[];
+
+beforeEach(async () => {
+  world = await startUnitWorld(rawConfig);
+  world.world.sandbox.createBucket({ accountId: TOOLING_ACCOUNT_ID, name: PIPELINE_BUCKET, versioning: true });
+  requests = [];
+  world.world.sandbox.intercept((request) => {
+    requests.push(request);
+  });
+  secrets = [world.world.env.AWS_SECRET_ACCESS_KEY ?? '', world.world.env.AWS_SESSION_TOKEN ?? ''];
+  log = recordLog();
+  runtime = world.runtime;
+});
+
+afterEach(async () => {
+  // Whatever happened, neither the event's credentials nor ferry's reached a log line.
+  const logged = JSON.stringify(log.lines);
+  for (const secret of secrets) expect(logged).not.toContain(secret);
+  await world.stop();
+});
+
+/**
+ * The job CodePipeline sends for a fixture: its parameters and input artifact, with a job id and
+ * artifact credentials the sandbox issued (read access to the input artifact only).
+ */
+function jobFor(fixture: JobEvent, options: { userParameters?: string | null; token?: string } = {}): JobEvent {
+  const parameters = options.userParameters === undefined ? paramsOf(fixture) : options.userParameters;
+  const created = world.world.sandbox.codepipeline.createJob({
+    accountId: TOOLING_ACCOUNT_ID,
+    functionName: 'ferry-dev-codepipeline-action',
+    ...(parameters === null ? {} : { userParameters: parameters }),
+    inputArtifacts: [inputOf(fixture)],
+    ...(options.token === undefined ? {} : { continuationToken: options.token }),
+  }) as unknown as JobEvent;
+  const credentials = created['CodePipeline.job'].data.artifactCredentials;
+  secrets.push(credentials?.secretAccessKey ?? '', credentials?.sessionToken ?? '');
+  return created;
+}
 
 function handlerUnderTest(overrides: { getRuntime?: () => Runtime } = {}) {
   return createCodePipelineActionHandler({
     getRuntime: overrides.getRuntime ?? (() => runtime),
-    getReporter: () => createPipelineJobPort(new CodePipelineClient({ region: 'eu-west-1' })),
+    // ferry reports as its own execution role, from the environment the world set (as in the Lambda).
+    getReporter: () => createPipelineJobPort(new CodePipelineClient({ region: 'eu-west-1', ...world.world.sdk })),
     log,
     safetyMarginMs: 1_000,
   });
@@ -101,67 +115,45 @@ function handlerUnderTest(overrides: { getRuntime?: () => Runtime } = {}) {
 
 const plenty = { getRemainingTimeInMillis: () => 600_000 };
 
-function success() {
-  const call = codepipeline.commandCalls(PutJobSuccessResultCommand)[0];
-  return call?.args[0].input;
-}
-function failure() {
-  const call = codepipeline.commandCalls(PutJobFailureResultCommand)[0];
-  return call?.args[0].input;
-}
-function reportCount() {
-  return (
-    codepipeline.commandCalls(PutJobSuccessResultCommand).length +
-    codepipeline.commandCalls(PutJobFailureResultCommand).length
-  );
+async function putInput(fixture: JobEvent, body: Buffer): Promise<void> {
+  const { bucket, key } = inputOf(fixture);
+  await world.world.s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 }
 
-beforeEach(() => {
-  fake = createFakeLambda();
-  fake.readS3Code = (bucket, key, versionId) => s3.version(bucket, key, versionId)?.body;
-  s3 = createFakeS3();
-  codepipeline.reset();
-  codepipeline.on(PutJobSuccessResultCommand).resolves({});
-  codepipeline.on(PutJobFailureResultCommand).resolves({});
-  sts.reset();
-  sts.on(AssumeRoleCommand).resolves({
-    Credentials: {
-      AccessKeyId: 'ASIAFERRYTARGET',
-      SecretAccessKey: 'never-logged-ferry-secret',
-      SessionToken: 'ferry-session',
-      Expiration: new Date(Date.now() + 3600_000),
-    },
-  });
-  sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111111111111:assumed-role/ferry-exec/ferry' });
-  log = recordLog();
-  runtime = createRuntime(config, { sleep: async () => {}, random: () => 0, env: {} });
-});
-
-afterEach(() => {
-  // Whatever happened, neither the event's credentials nor ferry's reached a log line.
-  const logged = JSON.stringify(log.lines);
-  for (const secret of SECRETS) expect(logged).not.toContain(secret);
-  fake.mock.restore();
-  s3.mock.restore();
-});
-
-async function credentialsOf(client: unknown): Promise<{ accessKeyId: string }> {
-  const provider = (client as S3Client).config.credentials;
-  return provider();
-}
+const resultOf = (event: JobEvent) => world.world.sandbox.codepipeline.getJobResult(event['CodePipeline.job'].id);
+const success = (event: JobEvent) =>
+  resultOf(event)?.success as
+    | {
+        outputVariables?: Record<string, string>;
+        executionDetails?: { summary?: string; percentComplete?: number };
+        continuationToken?: string;
+      }
+    | undefined;
+const failure = (event: JobEvent) =>
+  resultOf(event)?.failure as { failureDetails?: { type?: string; message?: string } } | undefined;
+const reportCount = () =>
+  world.world.sandbox.countRequests({ service: 'codepipeline', operation: 'PutJobSuccessResult' }) +
+  world.world.sandbox.countRequests({ service: 'codepipeline', operation: 'PutJobFailureResult' });
+const lambdaWrites = () =>
+  world.world.sandbox
+    .requests({ service: 'lambda' })
+    .filter((r) => !/^(Get|List)/.test(r.operation))
+    .map((r) => r.operation);
+const objectsIn = (prefix: string) => world.world.sandbox.s3.listObjectKeys(BUCKET, prefix);
 
 describe('codepipeline-action handler', () => {
   it('deploys the input artifact, pins it in ferry bucket and reports success with output variables', async () => {
     const zip = await makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "billing";' }]);
-    const input = s3Input(singleFixture);
-    s3.put(input.bucket, input.key, zip);
+    await putInput(singleFixture, zip);
+    const event = jobFor(singleFixture);
+    const jobId = event['CodePipeline.job'].id;
 
-    const result = await handlerUnderTest()(singleFixture, plenty);
+    const result = await handlerUnderTest()(event, plenty);
 
-    expect(result).toEqual({ jobId: '11111111-abcd-1111-abcd-111111abcdef', result: 'success' });
+    expect(result).toEqual({ jobId, result: 'success' });
     expect(reportCount()).toBe(1);
-    expect(success()).toMatchObject({
-      jobId: '11111111-abcd-1111-abcd-111111abcdef',
+    expect(resultOf(event)?.status).toBe('Succeeded');
+    expect(success(event)).toMatchObject({
       outputVariables: {
         build: '2026.11.22-42',
         checksum: sha256(zip),
@@ -171,33 +163,34 @@ describe('codepipeline-action handler', () => {
       },
       executionDetails: { percentComplete: 100 },
     });
-    expect(success()?.continuationToken).toBeUndefined();
-    expect(success()?.executionDetails?.summary).toMatch(/billing-api build 2026\.11\.22-42 .* to prod: 1 deployed/);
-    expect(fake.fn.codeSha256).toBe(sha256(zip));
+    expect(success(event)?.continuationToken).toBeUndefined();
+    expect(success(event)?.executionDetails?.summary).toMatch(
+      /billing-api build 2026\.11\.22-42 .* to prod: 1 deployed/,
+    );
+    expect(world.fn(BILLING).latest.codeSha256).toBe(sha256(zip));
 
     // The input artifact was read with the job's credentials, never ferry's.
-    const reads = s3.mock.commandCalls(GetObjectCommand).filter((c) => c.args[0].input.Bucket === input.bucket);
-    expect(reads).toHaveLength(1);
-    expect((await credentialsOf(reads[0]?.thisValue)).accessKeyId).toBe('ASIAPIPELINEEXAMPLE1');
-    // The copy went to ferry's bucket under the convention key, with ferry's credentials and a checksum.
-    const copy = s3.mock
-      .commandCalls(PutObjectCommand)
-      .find((c) => c.args[0].input.Key === 'artifacts/billing-api/2026.11.22-42.zip');
-    expect(copy?.args[0].input).toMatchObject({
-      Bucket: BUCKET,
-      ChecksumSHA256: sha256(zip),
-      Metadata: { 'ferry-trigger': 'pipeline', 'pipeline-job-id': '11111111-abcd-1111-abcd-111111abcdef' },
-    });
-    expect((await credentialsOf(copy?.thisValue)).accessKeyId).not.toMatch(/^ASIAPIPELINE/);
-    // The deployment used the pinned object version.
-    const pinned = s3.latest(BUCKET, 'artifacts/billing-api/2026.11.22-42.zip');
+    const input = inputOf(singleFixture);
+    const reads = requests.filter((r) => r.operation === 'GetObject' && r.path === `/${input.bucket}/${input.key}`);
+    expect(reads.map((r) => r.callerArn)).toEqual([
+      `arn:aws:sts::${TOOLING_ACCOUNT_ID}:assumed-role/CodePipelineArtifactAccess/${jobId}`,
+    ]);
+    // The copy went to ferry's bucket under the convention key, with ferry's credentials and metadata.
+    const copyKey = 'artifacts/billing-api/2026.11.22-42.zip';
+    const copies = requests.filter((r) => r.operation === 'PutObject' && r.path === `/${BUCKET}/${copyKey}`);
+    expect(copies.map((r) => r.callerArn)).toEqual([FERRY_SESSION]);
+    const pinned = world.world.sandbox.s3.describeObject(BUCKET, copyKey);
+    expect(pinned?.body).toEqual(zip);
+    expect(pinned?.metadata).toMatchObject({ 'ferry-trigger': 'pipeline', 'pipeline-job-id': jobId });
+    // The deployment read the pinned object version.
     expect(
-      s3.mock
-        .commandCalls(GetObjectCommand)
-        .some((c) => c.args[0].input.Bucket === BUCKET && c.args[0].input.VersionId === pinned?.versionId),
+      requests.some(
+        (r) =>
+          r.operation === 'GetObject' && r.path === `/${BUCKET}/${copyKey}` && r.query.versionId === pinned?.versionId,
+      ),
     ).toBe(true);
     const logged = log.lines.find((l) => l.message === 'pipeline job reported');
-    expect(logged?.attributes).toMatchObject({ jobId: singleFixture['CodePipeline.job'].id, app: 'billing-api' });
+    expect(logged?.attributes).toMatchObject({ jobId, app: 'billing-api' });
   });
 
   it('extracts the function zip from the path inside the input artifact', async () => {
@@ -206,68 +199,78 @@ describe('codepipeline-action handler', () => {
       { name: 'README.md', content: 'build output' },
       { name: 'dist/orders-api.zip', content: inner, compress: true },
     ]);
-    const input = s3Input(continuedFixture);
-    s3.put(input.bucket, input.key, outer);
+    await putInput(continuedFixture, outer);
+    const event = jobFor(continuedFixture);
 
-    await handlerUnderTest()(withParameters(continuedFixture, paramsOf(continuedFixture)), plenty);
+    await handlerUnderTest()(event, plenty);
 
-    expect(success()?.outputVariables).toMatchObject({ checksum: sha256(inner), targetCount: '2' });
-    expect(fake.fn.codeSha256).toBe(sha256(inner));
+    expect(success(event)?.outputVariables).toMatchObject({ checksum: sha256(inner), targetCount: '2' });
+    for (const accountId of ['222222222222', '333333333333']) {
+      expect(world.fn({ accountId, region: 'eu-west-1', functionName: 'orders-api' }).latest.codeSha256).toBe(
+        sha256(inner),
+      );
+    }
     // No build given: derived from the execution id, so later runs sort after earlier ones.
-    expect(success()?.outputVariables?.build).toMatch(/^\d{8}T\d{6}-7c4e2d1a$/);
+    expect(success(event)?.outputVariables?.build).toMatch(/^\d{8}T\d{6}-7c4e2d1a$/);
   });
 
   it('fails the job with the expected form when UserParameters are bad, and deploys nothing', async () => {
     const cases = ['not json', '{"app":"billing-api"}', '{"app":"billing-api","stage":"prod","tragets":["x"]}'];
+    let last: JobEvent | undefined;
     for (const parameters of cases) {
-      codepipeline.resetHistory();
-      await handlerUnderTest()(withParameters(singleFixture, parameters), plenty);
-      expect(reportCount()).toBe(1);
-      expect(failure()?.failureDetails?.type).toBe('ConfigurationError');
-      expect(failure()?.failureDetails?.message).toMatch(/Expected JSON of the form \{"app": "<app>", "stage"/);
+      const event = jobFor(singleFixture, { userParameters: parameters });
+      await handlerUnderTest()(event, plenty);
+      expect(resultOf(event)?.status, parameters).toBe('Failed');
+      expect(failure(event)?.failureDetails?.type).toBe('ConfigurationError');
+      expect(failure(event)?.failureDetails?.message).toMatch(/Expected JSON of the form \{"app": "<app>", "stage"/);
+      last = event;
     }
-    expect(failure()?.failureDetails?.message).toMatch(/unknown key 'tragets'/);
-    expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(reportCount()).toBe(cases.length);
+    expect(last && failure(last)?.failureDetails?.message).toMatch(/unknown key 'tragets'/);
+    expect(lambdaWrites()).toEqual([]);
     // Nothing staged: the only writes are the ledger's records of the refusals.
-    expect(s3.keys(BUCKET).filter((k) => !k.startsWith('ledger/'))).toEqual([]);
+    expect(world.world.sandbox.s3.listObjectKeys(BUCKET).filter((k) => !k.startsWith('ledger/'))).toEqual([]);
   });
 
   it('fails the job naming the known apps when the app is not configured', async () => {
-    await handlerUnderTest()(withParameters(singleFixture, '{"app":"payments","stage":"prod"}'), plenty);
-    expect(failure()?.failureDetails).toMatchObject({ type: 'ConfigurationError' });
-    expect(failure()?.failureDetails?.message).toMatch(/No app 'payments'.*Known apps: orders-api, billing-api/);
-    expect(s3.mock).not.toHaveReceivedCommand(GetObjectCommand);
+    const event = jobFor(singleFixture, { userParameters: '{"app":"payments","stage":"prod"}' });
+    await handlerUnderTest()(event, plenty);
+    expect(failure(event)?.failureDetails).toMatchObject({ type: 'ConfigurationError' });
+    expect(failure(event)?.failureDetails?.message).toMatch(/No app 'payments'.*Known apps: orders-api, billing-api/);
+    expect(requests.filter((r) => r.operation === 'GetObject')).toEqual([]);
   });
 
-  it('fails the job when the input artifact is missing', async () => {
-    await handlerUnderTest()(singleFixture, plenty);
+  it('fails the job when the input artifact is missing, saying S3 answers AccessDenied for it', async () => {
+    const event = jobFor(singleFixture);
+    await handlerUnderTest()(event, plenty);
     expect(reportCount()).toBe(1);
-    expect(failure()?.failureDetails?.message).toMatch(
-      /input artifact 'BuildOutput' \(s3:\/\/codepipeline-eu-west-1-123456789012\/billing-pipeline\/BuildOutput\/Xk3pQ9r\.zip\) does not exist/,
+    // The job's credentials may not list the bucket, so S3 answers 403 rather than 404 for a missing key.
+    expect(failure(event)?.failureDetails?.message).toMatch(
+      /input artifact 'BuildOutput' \(s3:\/\/codepipeline-eu-west-1-123456789012\/billing-pipeline\/BuildOutput\/Xk3pQ9r\.zip\) cannot be read with the job's artifact credentials: it does not exist/,
     );
-    expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(lambdaWrites()).toEqual([]);
   });
 
   it('fails the job with a bounded message when the deployment fails', async () => {
-    const zip = await makeZip([{ name: 'index.mjs', content: 'x' }]);
-    const input = s3Input(singleFixture);
-    s3.put(input.bucket, input.key, zip);
-    fake.failNext(
-      'UpdateFunctionCode',
-      new InvalidParameterValueException({ message: `Layer conflict: ${'x'.repeat(6000)}`, $metadata: {} }),
-      10,
-    );
+    await putInput(singleFixture, await makeZip([{ name: 'index.mjs', content: 'x' }]));
+    world.world.sandbox.faults.add({
+      service: 'lambda',
+      operation: 'UpdateFunctionCode',
+      error: { code: 'InvalidParameterValueException', status: 400, message: `Layer conflict: ${'x'.repeat(6000)}` },
+      times: 10,
+    });
+    const event = jobFor(singleFixture);
 
-    const result = await handlerUnderTest()(singleFixture, plenty);
+    const result = await handlerUnderTest()(event, plenty);
 
     expect(result.result).toBe('failure');
     expect(reportCount()).toBe(1);
-    const details = failure()?.failureDetails;
+    const details = failure(event)?.failureDetails;
     expect(details?.type).toBe('JobFailed');
     expect(details?.message).toMatch(/^billing-api build 2026\.11\.22-42 to prod failed on 1 of 1 targets/);
     expect(details?.message?.length).toBeLessThanOrEqual(5000);
     expect(details?.message).toMatch(/\(truncated\)$/);
-    expect(fake.mock).not.toHaveReceivedCommand(PublishVersionCommand);
+    expect(lambdaWrites()).not.toContain('PublishVersion');
   });
 
   it('still reports a failure when something unexpected throws', async () => {
@@ -276,9 +279,10 @@ describe('codepipeline-action handler', () => {
         throw new TypeError('Cannot read properties of undefined');
       },
     });
-    const result = await handler(singleFixture, plenty);
+    const event = jobFor(singleFixture);
+    const result = await handler(event, plenty);
     expect(result.result).toBe('failure');
-    expect(failure()?.failureDetails).toEqual({
+    expect(failure(event)?.failureDetails).toEqual({
       type: 'JobFailed',
       message: 'ferry failed unexpectedly: TypeError: Cannot read properties of undefined',
     });
@@ -286,10 +290,12 @@ describe('codepipeline-action handler', () => {
   });
 
   it('throws when the report itself cannot be sent, so the failure is visible', async () => {
-    codepipeline
-      .on(PutJobFailureResultCommand)
-      .rejects(new InvalidJobStateException({ message: 'Job is in state Failed', $metadata: {} }));
-    await expect(handlerUnderTest()(singleFixture, plenty)).rejects.toThrowError(/no longer accepts a result/);
+    world.world.sandbox.faults.add({
+      service: 'codepipeline',
+      operation: 'PutJobFailureResult',
+      error: { code: 'InvalidJobStateException', status: 400, message: 'Job is in state Failed' },
+    });
+    await expect(handlerUnderTest()(jobFor(singleFixture), plenty)).rejects.toThrowError(/no longer accepts a result/);
   });
 
   it('throws without reporting when the event has no job id', async () => {
@@ -299,47 +305,39 @@ describe('codepipeline-action handler', () => {
 
   it('continues through a token when time runs short and never redoes a finished target', async () => {
     const inner = await makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "v2";' }]);
-    const outer = await makeZip([{ name: 'dist/orders-api.zip', content: inner }]);
-    const input = s3Input(continuedFixture);
-    s3.put(input.bucket, input.key, outer);
-    const first = withParameters(continuedFixture, paramsOf(continuedFixture));
+    await putInput(continuedFixture, await makeZip([{ name: 'dist/orders-api.zip', content: inner }]));
+    const first = jobFor(continuedFixture);
     // Enough time after staging for one batch (concurrency 1: one target), then too little.
     const remaining = [600_000, 500];
     const shortOnTime = { getRemainingTimeInMillis: () => remaining.shift() ?? 500 };
 
     expect((await handlerUnderTest()(first, shortOnTime)).result).toBe('continue');
 
-    const progress = success();
+    const progress = success(first);
     expect(progress?.continuationToken).toMatch(/^ferry1\./);
     expect(progress?.outputVariables).toBeUndefined();
     expect(progress?.executionDetails).toMatchObject({ percentComplete: 50 });
     expect(progress?.executionDetails?.summary).toMatch(/1 of 2 targets done/);
-    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toEqual([
-      'arn:aws:iam::222222222222:role/ferry-deploy',
-    ]);
+    const deployedInto = () => [...new Set(lambdaWritesByAccount())];
+    expect(deployedInto()).toEqual(['222222222222']);
 
-    codepipeline.resetHistory();
-    sts.resetHistory();
-    s3.mock.resetHistory();
-    log.lines.length = 0;
-    // The next invocation may land in a fresh container: nothing cached carries over.
-    runtime = createRuntime(config, { sleep: async () => {}, random: () => 0, env: {} });
-    const second = withParameters(continuedFixture, paramsOf(continuedFixture), progress?.continuationToken);
-    second['CodePipeline.job'].id = '33333333-abcd-3333-abcd-333333abcdef';
+    // CodePipeline invokes the function again with the token, as a new job; it may land in a fresh
+    // container, so nothing cached carries over.
+    const second = resultOf(first)?.continuation as unknown as JobEvent;
+    expect(second['CodePipeline.job'].data.continuationToken).toBe(progress?.continuationToken);
+    const seen = requests.length;
+    const logged = log.lines.length;
+    runtime = world.newRuntime();
     expect((await handlerUnderTest()(second, plenty)).result).toBe('success');
 
-    // Only the unfinished target is deployed (the finished one's role is assumed only to read its
-    // alias: the token is not trusted); the input artifact is neither read nor copied again.
-    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toEqual([
-      'arn:aws:iam::333333333333:role/ferry-deploy',
-      'arn:aws:iam::222222222222:role/ferry-deploy',
-    ]);
-    const targetLines = log.lines.filter((l) => l.message.startsWith('target '));
+    // Only the unfinished target; the input artifact is neither read nor copied again.
+    const later = requests.slice(seen);
+    expect([...new Set(later.filter((r) => r.service === 'lambda').map((r) => r.accountId))]).toEqual(['333333333333']);
+    const targetLines = log.lines.slice(logged).filter((l) => l.message.startsWith('target '));
     expect(targetLines.map((l) => l.attributes.account)).toEqual(['333333333333']);
-    expect(s3.mock.commandCalls(GetObjectCommand).some((c) => c.args[0].input.Bucket === input.bucket)).toBe(false);
-    expect(s3.mock.commandCalls(PutObjectCommand).some((c) => c.args[0].input.Key?.endsWith('.zip'))).toBe(false);
-    const final = success();
-    expect(final?.jobId).toBe('33333333-abcd-3333-abcd-333333abcdef');
+    expect(later.some((r) => r.operation === 'GetObject' && r.path.startsWith(`/${PIPELINE_BUCKET}/`))).toBe(false);
+    expect(later.some((r) => r.operation === 'PutObject' && r.path.endsWith('.zip'))).toBe(false);
+    const final = success(second);
     expect(final?.continuationToken).toBeUndefined();
     expect(final?.outputVariables).toMatchObject({
       checksum: sha256(inner),
@@ -353,25 +351,32 @@ describe('codepipeline-action handler', () => {
   });
 
   it('fails clearly on a garbled continuation token', async () => {
-    const event = withParameters(continuedFixture, paramsOf(continuedFixture), 'ferry1.eyJiIjoiMSJ9.AAAAAAAAAAAAAAAA');
+    const event = jobFor(continuedFixture, { token: 'ferry1.eyJiIjoiMSJ9.AAAAAAAAAAAAAAAA' });
     await handlerUnderTest()(event, plenty);
-    expect(failure()?.failureDetails?.type).toBe('ConfigurationError');
-    expect(failure()?.failureDetails?.message).toMatch(/continuation token is not one this version of ferry wrote/);
-    expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(failure(event)?.failureDetails?.type).toBe('ConfigurationError');
+    expect(failure(event)?.failureDetails?.message).toMatch(
+      /continuation token is not one this version of ferry wrote/,
+    );
+    expect(lambdaWrites()).toEqual([]);
   });
 });
 
+/** Accounts that received a Lambda write, in order. */
+function lambdaWritesByAccount(): string[] {
+  return world.world.sandbox
+    .requests({ service: 'lambda' })
+    .filter((r) => !/^(Get|List)/.test(r.operation))
+    .map((r) => r.accountId ?? '');
+}
+
 describe('codepipeline-action: refused jobs reach the ledger', () => {
-  const JOB = '11111111-abcd-1111-abcd-111111abcdef';
-  const PIPELINE_BUCKET = 'codepipeline-eu-west-1-123456789012';
   const INPUT_KEY = 'billing-pipeline/BuildOutput/Xk3pQ9r.zip';
 
   /** Ledger entries under a prefix, parsed. */
   const ledger = (prefix: string): LedgerEntry[] =>
-    s3
-      .keys(BUCKET)
-      .filter((k) => k.startsWith(prefix) && k.includes('/entries/'))
-      .map((k) => JSON.parse(s3.latest(BUCKET, k)?.body.toString('utf8') ?? '{}') as LedgerEntry);
+    objectsIn(prefix)
+      .filter((k) => k.includes('/entries/'))
+      .map((k) => world.readJson<LedgerEntry>(k) as LedgerEntry);
   const allEntries = () => ledger('ledger/');
 
   it.each([
@@ -408,30 +413,33 @@ describe('codepipeline-action: refused jobs reach the ledger', () => {
   ])(
     'bad UserParameters ($name) are recorded with trigger pipeline and the job id',
     async ({ parameters, prefix, where }) => {
-      await handlerUnderTest()(withParameters(singleFixture, parameters), plenty);
+      const event = jobFor(singleFixture, { userParameters: parameters });
+      await handlerUnderTest()(event, plenty);
 
-      expect(failure()?.failureDetails?.type).toBe('ConfigurationError');
+      expect(failure(event)?.failureDetails?.type).toBe('ConfigurationError');
       const entries = allEntries();
       expect(entries).toHaveLength(1);
       expect(ledger(prefix)).toHaveLength(1);
       expect(entries[0]).toMatchObject({
         outcome: 'rejected',
         trigger: 'pipeline',
-        pipeline: { jobId: JOB },
+        pipeline: { jobId: event['CodePipeline.job'].id },
         targets: [],
         source: { bucket: PIPELINE_BUCKET, key: INPUT_KEY },
         code: expect.stringMatching(/^(PIPELINE_PARAMETERS_INVALID|UNKNOWN_APP)$/),
         ...where,
       });
-      expect(entries[0]?.reason).toBe(failure()?.failureDetails?.message);
-      expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+      expect(entries[0]?.reason).toBe(failure(event)?.failureDetails?.message);
+      expect(lambdaWrites()).toEqual([]);
     },
   );
 
   it('a missing input artifact is recorded under the app and stage, naming the build and the artifact', async () => {
-    await handlerUnderTest()(singleFixture, plenty);
+    const event = jobFor(singleFixture);
+    const job = event['CodePipeline.job'].id;
+    await handlerUnderTest()(event, plenty);
 
-    expect(failure()?.failureDetails?.message).toMatch(/does not exist/);
+    expect(failure(event)?.failureDetails?.message).toMatch(/it does not exist \(S3 answers AccessDenied/);
     const [entry, ...others] = ledger('ledger/billing-api/prod/');
     expect(others).toEqual([]);
     expect(entry).toMatchObject({
@@ -439,25 +447,26 @@ describe('codepipeline-action: refused jobs reach the ledger', () => {
       stage: 'prod',
       build: '2026.11.22-42',
       outcome: 'rejected',
-      code: 'PIPELINE_ARTIFACT_NOT_FOUND',
+      code: 'PIPELINE_ARTIFACT_ACCESS_DENIED',
       trigger: 'pipeline',
-      pipeline: { jobId: JOB, executionId: JOB },
+      pipeline: { jobId: job, executionId: job },
       source: { bucket: PIPELINE_BUCKET, key: INPUT_KEY },
-      caller: 'arn:aws:sts::111111111111:assumed-role/ferry-exec/ferry',
+      caller: FERRY_SESSION,
     });
   });
 
   it('an action without an input artifact is recorded', async () => {
-    const event = structuredClone(singleFixture);
+    const event = jobFor(singleFixture);
     event['CodePipeline.job'].data.inputArtifacts = [];
+    const job = event['CodePipeline.job'].id;
     await handlerUnderTest()(event, plenty);
 
-    expect(failure()?.failureDetails?.message).toMatch(/no input artifact/);
+    expect(failure(event)?.failureDetails?.message).toMatch(/no input artifact/);
     expect(ledger('ledger/billing-api/prod/')).toEqual([
       expect.objectContaining({
         outcome: 'rejected',
         code: 'PIPELINE_NO_INPUT_ARTIFACT',
-        pipeline: { jobId: JOB, executionId: JOB },
+        pipeline: { jobId: job, executionId: job },
       }),
     ]);
   });
@@ -479,88 +488,84 @@ describe('codepipeline-action: refused jobs reach the ledger', () => {
       limits: { maxArtifactBytes: 1024 },
     },
   ])('$name is recorded as rejected, and nothing is staged or deployed', async ({ body, code, limits }) => {
-    if (limits) {
-      const small = parseConfig({ ...rawConfig, limits });
-      runtime = createRuntime(small, { sleep: async () => {}, random: () => 0, env: {} });
-    }
-    s3.put(PIPELINE_BUCKET, INPUT_KEY, await body());
+    if (limits) runtime = world.newRuntime({ config: { ...rawConfig, limits } });
+    await putInput(singleFixture, await body());
+    const event = jobFor(singleFixture);
 
-    await handlerUnderTest()(singleFixture, plenty);
+    await handlerUnderTest()(event, plenty);
 
     expect(reportCount()).toBe(1);
-    expect(failure()?.failureDetails?.message).toContain(code);
+    expect(failure(event)?.failureDetails?.message).toContain(code);
     expect(ledger('ledger/billing-api/prod/')).toEqual([
       expect.objectContaining({
         outcome: 'rejected',
         code,
         build: '2026.11.22-42',
         trigger: 'pipeline',
-        pipeline: expect.objectContaining({ jobId: JOB }),
+        pipeline: expect.objectContaining({ jobId: event['CodePipeline.job'].id }),
       }),
     ]);
-    expect(s3.keys(BUCKET).filter((k) => k.startsWith('artifacts/'))).toEqual([]);
-    expect(fake.mock).not.toHaveReceivedCommand(UpdateFunctionCodeCommand);
+    expect(objectsIn('artifacts/')).toEqual([]);
+    expect(lambdaWrites()).toEqual([]);
   });
 
   it('a malformed job event with a job id is recorded under _rejected', async () => {
-    const event = structuredClone(singleFixture);
-    delete (event['CodePipeline.job'].data as Record<string, unknown>).artifactCredentials;
+    const event = jobFor(singleFixture);
+    delete event['CodePipeline.job'].data.artifactCredentials;
     await handlerUnderTest()(event, plenty);
 
-    expect(failure()?.failureDetails?.message).toMatch(/PIPELINE_EVENT_INVALID/);
+    expect(failure(event)?.failureDetails?.message).toMatch(/PIPELINE_EVENT_INVALID/);
     expect(ledger('ledger/_rejected/')).toEqual([
-      expect.objectContaining({ outcome: 'rejected', code: 'PIPELINE_EVENT_INVALID', pipeline: { jobId: JOB } }),
+      expect.objectContaining({
+        outcome: 'rejected',
+        code: 'PIPELINE_EVENT_INVALID',
+        pipeline: { jobId: event['CodePipeline.job'].id },
+      }),
     ]);
   });
 
   it('a garbled continuation token is recorded with the job id', async () => {
-    const event = withParameters(continuedFixture, paramsOf(continuedFixture), 'ferry1.eyJiIjoiMSJ9.AAAAAAAAAAAAAAAA');
+    const event = jobFor(continuedFixture, { token: 'ferry1.eyJiIjoiMSJ9.AAAAAAAAAAAAAAAA' });
     await handlerUnderTest()(event, plenty);
     expect(ledger('ledger/orders-api/dev/')).toEqual([
       expect.objectContaining({
         outcome: 'rejected',
         trigger: 'pipeline',
-        pipeline: expect.objectContaining({ jobId: continuedFixture['CodePipeline.job'].id }),
+        pipeline: expect.objectContaining({ jobId: event['CodePipeline.job'].id }),
       }),
     ]);
   });
 
   it('a ledger that cannot be written does not stop the failure report', async () => {
-    s3.mock
-      .on(PutObjectCommand, { Bucket: BUCKET })
-      .rejects(
-        new S3ServiceException({ name: 'ServiceUnavailable', $fault: 'server', message: 'down', $metadata: {} }),
-      );
+    world.world.sandbox.faults.add({
+      service: 's3',
+      operation: 'PutObject',
+      error: { code: 'ServiceUnavailable', status: 503, message: 'down' },
+    });
+    const refused = jobFor(singleFixture, { userParameters: 'not json' });
+    const missing = jobFor(singleFixture);
 
-    const result = await handlerUnderTest()(withParameters(singleFixture, 'not json'), plenty);
-    await handlerUnderTest()(singleFixture, plenty);
+    const result = await handlerUnderTest()(refused, plenty);
+    await handlerUnderTest()(missing, plenty);
 
     expect(result.result).toBe('failure');
     expect(reportCount()).toBe(2);
     const logged = log.lines.filter((l) => l.message === 'could not record the rejected pipeline job in the ledger');
-    expect(logged).toHaveLength(2);
     expect(logged.map((l) => [l.level, l.attributes.jobId])).toEqual([
-      ['error', JOB],
-      ['error', JOB],
+      ['error', refused['CodePipeline.job'].id],
+      ['error', missing['CodePipeline.job'].id],
     ]);
   });
 
   it('a deployment refused by the engine is recorded once, not again by the action', async () => {
-    const zip = await makeZip([{ name: 'index.mjs', content: 'x' }]);
-    s3.put(PIPELINE_BUCKET, INPUT_KEY, zip);
-    fake.failNext(
-      'UpdateFunctionCode',
-      new InvalidParameterValueException({ message: 'Layer conflict', $metadata: {} }),
-      10,
-    );
-    await handlerUnderTest()(singleFixture, plenty);
+    await putInput(singleFixture, await makeZip([{ name: 'index.mjs', content: 'x' }]));
+    world.world.sandbox.faults.add({
+      service: 'lambda',
+      operation: 'UpdateFunctionCode',
+      error: { code: 'InvalidParameterValueException', status: 400, message: 'Layer conflict' },
+      times: 10,
+    });
+    await handlerUnderTest()(jobFor(singleFixture), plenty);
     expect(allEntries().map((e) => e.outcome)).toEqual(['failed']);
   });
 });
-
-function paramsOf(fixture: JobEvent): string {
-  const data = fixture['CodePipeline.job'].data as {
-    actionConfiguration: { configuration: { UserParameters: string } };
-  };
-  return data.actionConfiguration.configuration.UserParameters;
-}
