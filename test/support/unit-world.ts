@@ -3,10 +3,14 @@
  * roles from the real template, functions with their alias at version 1, the artifact bucket), on
  * the sandbox's in-process transport, with ferry's real adapters and a virtual clock.
  *
- * Time: one virtual clock. Ferry's `now()` reads it and never moves it; ferry's `sleep(ms)` moves
- * it (and the sandbox's clock) by `ms` and yields, so a Lambda update settles while ferry polls,
- * and a lease wait ends when its bound passes, without real waiting. `advance(ms)` moves both as
- * time passing between two calls would. Lease renewals run only when a test calls renewLeases().
+ * Time: one virtual clock, for ferry and the sandbox. Ferry's `now()` reads it and never moves it;
+ * ferry's `sleep(ms)` wakes at now + ms, and when the sleepers are all that is left to run the clock
+ * jumps to the earliest wake-up (concurrent sleeps overlap, as in real time). So a Lambda update
+ * settles while ferry polls and a lease wait ends when its bound passes, without real waiting.
+ * `advance(ms)` moves the clock as time passing between two calls would. Lease renewals run only
+ * when a test calls renewLeases(). The SDK caches credentials on the wall clock, not this one: a
+ * test that moves the clock past a role session's duration (sessionDurationSeconds, default 900)
+ * must configure a longer session, or the sandbox rightly answers ExpiredTokenException.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -74,14 +78,12 @@ export async function startUnitWorld(config: unknown, options: UnitWorldOptions 
     now += ms;
     sandbox.clock.advance(ms);
   };
+  const sleep = createVirtualSleep(() => now, advance);
   const renewals = new Set<{ readonly everyMs: number; readonly tick: () => Promise<void> }>();
   const random = createSeededRandom(options.seed ?? 1);
   const clockOptions: RuntimeOptions = {
     now: () => now,
-    sleep: async (ms) => {
-      advance(ms);
-      await new Promise((resolve) => setImmediate(resolve));
-    },
+    sleep,
     random,
   };
   const runtime: UnitWorld['runtime'] = {
@@ -149,3 +151,32 @@ export async function startUnitWorld(config: unknown, options: UnitWorldOptions 
 }
 
 export { TOOLING_ACCOUNT_ID };
+
+/**
+ * Sleeps on a virtual clock: each sleeper wakes at now + ms. Wake-ups run from a real timer
+ * (setTimeout 0, after pending immediates), so whatever else can still run does so first; then the
+ * clock moves to the earliest wake-up and every sleeper due by then wakes.
+ */
+function createVirtualSleep(now: () => number, advance: (ms: number) => void): (ms: number) => Promise<void> {
+  const sleepers: { at: number; wake: () => void }[] = [];
+  let scheduled = false;
+  const fire = () => {
+    scheduled = false;
+    sleepers.sort((a, b) => a.at - b.at);
+    const first = sleepers[0];
+    if (!first) return;
+    if (first.at > now()) advance(first.at - now());
+    while (sleepers[0] && sleepers[0].at <= now()) sleepers.shift()?.wake();
+    schedule();
+  };
+  const schedule = () => {
+    if (scheduled || sleepers.length === 0) return;
+    scheduled = true;
+    setTimeout(fire, 0);
+  };
+  return (ms) =>
+    new Promise<void>((wake) => {
+      sleepers.push({ at: now() + Math.max(0, ms), wake });
+      schedule();
+    });
+}

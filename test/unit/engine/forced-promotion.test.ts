@@ -1,16 +1,17 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
 import type { LedgerEntry } from '../../../src/core/ledger-model.js';
 import { deployBuild } from '../../../src/engine/deploy-build.js';
 import { promote } from '../../../src/engine/promote.js';
-import { createMemoryRuntime, type MemoryRuntime } from '../../support/memory-runtime.js';
 import { recordLog } from '../../support/record-log.js';
+import { startUnitWorld, type UnitWorld } from '../../support/unit-world.js';
 import { makeZip } from '../../support/zips.js';
 
 const BUCKET = 'ferry-artifacts-111111111111';
-const config = parseConfig({
+const rawConfig = {
   artifactBucket: BUCKET,
   region: 'eu-west-1',
+  externalId: 'ferry-ext',
   stages: [{ name: 'dev' }, { name: 'staging' }, { name: 'prod' }],
   apps: {
     'orders-api': {
@@ -25,20 +26,20 @@ const config = parseConfig({
       ],
     },
   },
-});
+};
+const config = parseConfig(rawConfig);
 const app = config.apps['orders-api'];
 const prod = app?.targets.prod?.[0];
 if (!app || !prod) throw new Error('config');
 
-let world: MemoryRuntime;
+let world: UnitWorld;
 const log = recordLog();
-const entries = (stage: string) => world.s3.docs<LedgerEntry>(BUCKET, `ledger/orders-api/${stage}/entries/`);
+const entries = (stage: string) => world.docs<LedgerEntry>(`ledger/orders-api/${stage}/entries/`);
 
 beforeEach(async () => {
-  world = createMemoryRuntime(config);
+  world = await startUnitWorld(rawConfig);
   const zip = await makeZip([{ name: 'index.mjs', content: 'export const build = 1;' }]);
-  const key = 'artifacts/orders-api/1.zip';
-  const versionId = world.s3.addArtifact(BUCKET, key, zip);
+  const { key, versionId } = await world.putArtifact('orders-api', '1', zip);
   await deployBuild(world.runtime, log, {
     app: app as NonNullable<typeof app>,
     build: '1',
@@ -47,13 +48,14 @@ beforeEach(async () => {
     trigger: 'upload',
   });
 });
+afterEach(() => world.stop());
 
 describe('promoting across a pair without a rule', () => {
   it('is refused (dev → prod past staging), recorded, and nothing moves', async () => {
     const result = await promote(world.runtime, log, { app: 'orders-api', from: 'dev', to: 'prod', trigger: 'cli' });
     expect(result.status).toBe('refused');
     expect(result.reason).toMatch(/no promotion rule from dev to prod \(configured: dev→staging, staging→prod\)/);
-    expect(world.lambda.fn(prod).versions).toEqual([]);
+    expect(world.fn(prod).versions).toEqual([]);
     expect(entries('prod')).toEqual([expect.objectContaining({ outcome: 'rejected', code: 'PROMOTION_NO_RULE' })]);
   });
 

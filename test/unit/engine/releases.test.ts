@@ -25,6 +25,9 @@ const rawConfig = {
   artifactBucket: BUCKET,
   region: 'eu-west-1',
   externalId: 'ferry-ext',
+  // Tests move the clock past the soak time; the SDK caches a session's credentials on the wall
+  // clock, so the session outlasts the moves (the sandbox expires it on the virtual clock).
+  sessionDurationSeconds: 3600,
   keepVersions: 2,
   stages: [{ name: 'dev' }, { name: 'staging' }, { name: 'prod' }],
   apps: {
