@@ -5,7 +5,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { createLambdaPort, type LambdaPort } from '../../src/aws/lambda.js';
 import { asList, evaluate, type Loose, parseTemplate } from './cloudformation.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -42,17 +45,38 @@ function grantsFor(action: string): string[] {
   return permissions.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource));
 }
 
-const LAMBDA_ACTIONS = [
-  'lambda:CreateAlias',
-  'lambda:DeleteFunction',
-  'lambda:GetAlias',
-  'lambda:GetFunction',
-  'lambda:ListAliases',
-  'lambda:ListVersionsByFunction',
-  'lambda:PublishVersion',
-  'lambda:UpdateAlias',
-  'lambda:UpdateFunctionCode',
-];
+/**
+ * The Lambda actions ferry's deploy role needs, read from ferry itself: every LambdaPort call is
+ * made through the real adapter and the commands it sends are collected. A call the adapter starts
+ * making without the template granting it fails here, not as AccessDenied in a target account.
+ */
+const LAMBDA_ACTIONS = await collectLambdaActions();
+
+async function collectLambdaActions(): Promise<string[]> {
+  const mock = mockClient(LambdaClient);
+  mock.onAnyCommand().resolves({});
+  try {
+    const port = createLambdaPort(new LambdaClient({ region: 'eu-west-1' }), { accountId: '2', region: 'eu-west-1' });
+    const calls: Record<keyof LambdaPort, () => Promise<unknown>> = {
+      getFunction: () => port.getFunction('f'),
+      getAlias: () => port.getAlias('f', 'live'),
+      listVersions: () => port.listVersions('f'),
+      updateFunctionCode: () =>
+        port.updateFunctionCode({ functionName: 'f', revisionId: 'r', code: { zipFile: new Uint8Array() } }),
+      publishVersion: () =>
+        port.publishVersion({ functionName: 'f', codeSha256: 'c', revisionId: 'r', description: 'd' }),
+      createAlias: () => port.createAlias({ functionName: 'f', alias: 'live', version: '1' }),
+      updateAlias: () => port.updateAlias({ functionName: 'f', alias: 'live', version: '1' }),
+      listAliases: () => port.listAliases('f'),
+      deleteVersion: () => port.deleteVersion('f', '1'),
+    };
+    for (const call of Object.values(calls)) await call();
+    const names = mock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+    return [...new Set(names.map((name) => `lambda:${name.replace(/Command$/, '')}`))].sort();
+  } finally {
+    mock.restore();
+  }
+}
 
 describe('the deploy role’s trust policy', () => {
   it('trusts only ferry’s execution role, and only with the ExternalId', () => {
@@ -76,6 +100,12 @@ describe('the deploy role’s trust policy', () => {
 });
 
 describe('the deploy role’s permissions', () => {
+  it('ferry makes the Lambda calls a deployment needs (the list the template is checked against)', () => {
+    expect(LAMBDA_ACTIONS).toEqual(
+      expect.arrayContaining(['lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'lambda:UpdateAlias']),
+    );
+  });
+
   it('allows only the Lambda calls ferry makes, and nothing is denied by accident', () => {
     const actions = new Set(permissions.flatMap((s) => asList(s.Action)));
     expect([...actions].filter((a) => a.startsWith('lambda:')).sort()).toEqual(LAMBDA_ACTIONS);

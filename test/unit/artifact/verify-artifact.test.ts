@@ -130,8 +130,9 @@ describe('verifyArtifact: a valid zip', () => {
   });
 
   it('removes the temp file on dispose, and dispose can be called again', async () => {
-    const artifact = await verifyBytes(await makeZip([{ name: 'index.js', content: 'x' }]));
-    expect(await readFile(artifact.filePath)).toBeDefined();
+    const zip = await makeZip([{ name: 'index.js', content: 'x' }]);
+    const artifact = await verifyBytes(zip);
+    expect(await readFile(artifact.filePath)).toEqual(zip);
     await artifact.dispose();
     await expect(readFile(artifact.filePath)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(artifact.dispose()).resolves.toBeUndefined();

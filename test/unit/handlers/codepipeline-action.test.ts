@@ -330,9 +330,15 @@ describe('codepipeline-action handler', () => {
     runtime = world.newRuntime();
     expect((await handlerUnderTest()(second, plenty)).result).toBe('success');
 
-    // Only the unfinished target; the input artifact is neither read nor copied again.
+    // Only the unfinished target is deployed (the finished one's alias is only read: the token is
+    // not trusted); the input artifact is neither read nor copied again.
     const later = requests.slice(seen);
-    expect([...new Set(later.filter((r) => r.service === 'lambda').map((r) => r.accountId))]).toEqual(['333333333333']);
+    const lambdaLater = later.filter((r) => r.service === 'lambda');
+    const written = lambdaLater.filter((r) => !/^(Get|List)/.test(r.operation)).map((r) => r.accountId);
+    expect([...new Set(written)]).toEqual(['333333333333']);
+    const finished = lambdaLater.filter((r) => r.accountId === '222222222222').map((r) => r.operation);
+    expect(finished).toContain('GetAlias');
+    expect(finished.filter((op) => !/^(Get|List)/.test(op))).toEqual([]);
     const targetLines = log.lines.slice(logged).filter((l) => l.message.startsWith('target '));
     expect(targetLines.map((l) => l.attributes.account)).toEqual(['333333333333']);
     expect(later.some((r) => r.operation === 'GetObject' && r.path.startsWith(`/${PIPELINE_BUCKET}/`))).toBe(false);
