@@ -52,6 +52,46 @@ export function parseTemplate(text: string): Record<string, unknown> {
   return parse(text, { customTags: intrinsicTags() }) as Record<string, unknown>;
 }
 
+interface ParameterDeclaration {
+  readonly Default?: unknown;
+  readonly AllowedPattern?: string;
+  readonly AllowedValues?: readonly unknown[];
+}
+
+/**
+ * The parameter values a stack would get, as CloudFormation resolves them: the given value, else
+ * the parameter's Default; a parameter with neither, a value that misses its AllowedPattern
+ * (matched against the whole value) or AllowedValues, or an undeclared parameter is an error
+ * naming it.
+ */
+export function resolveTemplateParameters(
+  template: Record<string, unknown>,
+  given: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const declared = (template.Parameters ?? {}) as Record<string, ParameterDeclaration>;
+  for (const name of Object.keys(given)) {
+    if (!(name in declared)) throw new Error(`Parameters: [${name}] do not exist in the template`);
+  }
+  const resolved: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [name, declaration] of Object.entries(declared)) {
+    const value = given[name] ?? (declaration.Default === undefined ? undefined : String(declaration.Default));
+    if (value === undefined) {
+      missing.push(name);
+      continue;
+    }
+    if (declaration.AllowedPattern !== undefined && !new RegExp(`^(?:${declaration.AllowedPattern})$`).test(value)) {
+      throw new Error(`Parameter '${name}' must match pattern ${declaration.AllowedPattern}`);
+    }
+    if (declaration.AllowedValues !== undefined && !declaration.AllowedValues.map(String).includes(value)) {
+      throw new Error(`Parameter '${name}' must be one of AllowedValues`);
+    }
+    resolved[name] = value;
+  }
+  if (missing.length > 0) throw new Error(`Parameters: [${missing.join(', ')}] must have values`);
+  return resolved;
+}
+
 export interface EvalContext {
   readonly parameters: Readonly<Record<string, string>>;
   readonly partition?: string;

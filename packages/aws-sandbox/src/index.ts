@@ -39,7 +39,7 @@ import { type IssueRoleCredentialsInput, issueRoleCredentials } from './sts/role
 import { createStsService } from './sts/sts-service.js';
 
 export type { AccountKeys, CreatedAccount, SandboxCredentials } from './accounts.js';
-export { type EvalContext, evaluate, type Json, parseTemplate } from './cloudformation.js';
+export { type EvalContext, evaluate, type Json, parseTemplate, resolveTemplateParameters } from './cloudformation.js';
 export type { AlarmState } from './cloudwatch/alarm-store.js';
 export type {
   AlarmSnapshot,
