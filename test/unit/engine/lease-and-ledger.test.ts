@@ -255,9 +255,14 @@ describe('lease renewal', () => {
     const world = createMemoryRuntime(config);
     const deps = { ...world.runtime, sleep: async (ms: number) => world.advance(ms) };
     await acquireLease(deps, req('1'));
-    // The holder keeps renewing: push its expiry far out.
+    // The holder keeps renewing: every time the waiter looks, the expiry is leaseSeconds from now
+    // (a far-future expiry would be taken over as corrupt).
     const held = world.s3.read<StoredLease>(BUCKET, LEASE_KEY);
-    world.s3.putDoc(BUCKET, LEASE_KEY, JSON.stringify({ ...held, expiresAt: '2099-01-01T00:00:00.000Z' }));
+    world.s3.beforeGet = (key) => {
+      if (key !== LEASE_KEY) return;
+      const expiresAt = new Date(world.runtime.now() + 60_000).toISOString();
+      world.s3.putDoc(BUCKET, LEASE_KEY, JSON.stringify({ ...held, expiresAt }));
+    };
     const started = world.runtime.now();
     const wait = acquireLease(deps, { app: 'orders-api', stage: 'dev', build: '2', holder: 'retry' });
     await expect(wait).rejects.toMatchObject({ code: 'LEASE_TIMEOUT' });
@@ -294,7 +299,7 @@ describe('corrupt lease', () => {
     };
     world.s3.beforePut = () => {
       world.s3.beforePut = undefined;
-      world.s3.putDoc(BUCKET, LEASE_KEY, JSON.stringify({ ...live, expiresAt: '2026-11-23T09:00:00.000Z' }));
+      world.s3.putDoc(BUCKET, LEASE_KEY, JSON.stringify({ ...live, expiresAt: '2026-11-23T08:00:50.000Z' }));
     };
     await expect(acquireLease(world.runtime, req('2', 0))).rejects.toMatchObject({ code: 'LEASE_TIMEOUT' });
     expect(storedLease(world.s3)).toMatchObject({ build: '7' });
