@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { verifyArtifact } from '../artifact/verify-artifact.js';
 import type { ObjectStorePort } from '../aws/s3.js';
 import { formatArtifactKey } from '../core/artifact-key.js';
+import { checkBuildPattern } from '../core/build-pattern.js';
 import type { AppConfig, FerryConfig } from '../core/config.js';
 import { InputError, isFerryError } from '../core/errors.js';
 import type { CommandContext, CommonOptions } from './context.js';
@@ -108,6 +109,12 @@ export function planUpload(
   options: { readonly build: string; readonly commit?: string },
 ): UploadPlan {
   const { build, commit } = options;
+  const patternProblem = checkBuildPattern(app, build);
+  if (patternProblem !== undefined) {
+    throw new InputError('BUILD_PATTERN_MISMATCH', `${patternProblem} Pass --build.`, {
+      context: { app: app.name, build },
+    });
+  }
   const deploysTo = config.stages
     .filter((stage) => stage.acceptsUploads && (app.targets[stage.name] ?? []).length > 0)
     .map((stage) => stage.name);

@@ -8,6 +8,7 @@
  */
 // zod/mini: the same validation as zod at a twentieth of the bundle size (cold start).
 import * as z from 'zod/mini';
+import { compileBuildPattern } from './build-pattern.js';
 import { ConfigurationError } from './errors.js';
 import { LEASE_PREFIX, LEDGER_PREFIX } from './ledger-model.js';
 import { buildTrafficSpec, type TrafficSpec, trafficSchema } from './traffic-config.js';
@@ -81,6 +82,8 @@ const appSchema = z.strictObject({
   targets: z.record(z.string(), z.array(targetSchema).check(z.minLength(1))),
   promotions: z._default(z.array(promotionSchema), []),
   keepVersions: z.optional(int(1, 1000)),
+  /** A regular expression every build id of the app must match as a whole (core/build-pattern.ts). */
+  buildPattern: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   /** Stage name → how the alias moves there (policy, gates, hooks, waves). Default: all at once. */
   traffic: z.optional(z.record(z.string(), trafficSchema)),
 });
@@ -157,6 +160,8 @@ export interface AppConfig {
   readonly promotions: readonly PromotionRule[];
   /** Stage name → its traffic settings (absent: all at once). */
   readonly traffic: Readonly<Record<string, TrafficSpec>>;
+  /** Every build id must match this regular expression as a whole (validated at load). */
+  readonly buildPattern?: string;
 }
 
 export interface ArtifactLimits {
@@ -223,6 +228,7 @@ function buildConfig(raw: RawConfig, source: string): FerryConfig {
     }
     checkDuplicateTargets(appName, targets, owners, problems);
     checkPromotions(appName, app.promotions, stages, targets, problems);
+    checkBuildPatternSyntax(appName, app.buildPattern, problems);
     const promotions = app.promotions.map((rule, i): PromotionRule => {
       const path = `apps.${appName}.promotions[${i}]`;
       const { traffic, ...rest } = rule;
@@ -245,6 +251,7 @@ function buildConfig(raw: RawConfig, source: string): FerryConfig {
       targets,
       promotions,
       traffic,
+      ...(app.buildPattern === undefined ? {} : { buildPattern: app.buildPattern }),
     };
   }
   if (problems.length > 0) {
@@ -328,6 +335,17 @@ function checkDuplicateTargets(
       }
       owners.set(key, `app ${app}, stage ${stage}`);
     }
+  }
+}
+
+function checkBuildPatternSyntax(app: string, pattern: string | undefined, problems: string[]): void {
+  if (pattern === undefined) return;
+  try {
+    compileBuildPattern(pattern);
+  } catch (error) {
+    problems.push(
+      `apps.${app}.buildPattern: not a valid regular expression (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 

@@ -25,7 +25,17 @@ export type LeaseDecision =
   | { readonly action: 'take-over'; readonly etag: string; readonly why: 'expired' | 'released' | 'corrupt' }
   | { readonly action: 'wait'; readonly holder: Lease };
 
-export function decideLease(existing: StoredLease | undefined, nowMs: number): LeaseDecision {
+/**
+ * How far past now + leaseSeconds a stored expiry may lie and still be believed: the writer's
+ * clock may run ahead of ours. Further out, the lease was not written by a holder ferry knows.
+ */
+export const LEASE_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * An expiry beyond now + leaseSeconds + LEASE_CLOCK_SKEW_MS is corrupt: no
+ * live holder writes one (they renew leaseSeconds at a time), so no object can freeze the stage.
+ */
+export function decideLease(existing: StoredLease | undefined, nowMs: number, leaseSeconds: number): LeaseDecision {
   if (existing === undefined) return { action: 'create' };
   const { etag } = existing;
   // A damaged lease (not JSON, or JSON that is not an object) names no live holder: take it over
@@ -36,6 +46,9 @@ export function decideLease(existing: StoredLease | undefined, nowMs: number): L
   const expires = Date.parse(value.expiresAt);
   // An unreadable expiry is treated as expired: a damaged lease must not block the stage forever.
   if (Number.isNaN(expires) || expires <= nowMs) return { action: 'take-over', etag, why: 'expired' };
+  if (expires > nowMs + leaseSeconds * 1000 + LEASE_CLOCK_SKEW_MS) {
+    return { action: 'take-over', etag, why: 'corrupt' };
+  }
   return { action: 'wait', holder: value };
 }
 

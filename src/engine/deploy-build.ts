@@ -5,9 +5,17 @@
  * one summary line per target. Every attempt, including rejected and skipped ones, is in the ledger.
  */
 import type { ObjectLocation } from '../aws/s3.js';
+import { checkBuildPattern } from '../core/build-pattern.js';
 import type { AppConfig, Target } from '../core/config.js';
 import { describePlan } from '../core/deploy-plan.js';
-import { ArtifactError, describeError, type FerryError, isFerryError, isTransient } from '../core/errors.js';
+import {
+  ArtifactError,
+  describeError,
+  type FerryError,
+  InputError,
+  isFerryError,
+  isTransient,
+} from '../core/errors.js';
 import { type LedgerEntry, LedgerOutcome, type PipelineContext, Trigger } from '../core/ledger-model.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { TargetOutcome } from './deploy-stage.js';
@@ -77,6 +85,11 @@ export async function deployBuild(
   const { app, build } = request;
   const attempt = startAttempt(runtime);
   const caller = request.dryRun ? (request.caller ?? 'dry-run') : await resolveCaller(runtime, request.caller);
+  const patternProblem = checkBuildPattern(app, build);
+  if (patternProblem !== undefined) {
+    const refused = new InputError('BUILD_PATTERN_MISMATCH', patternProblem, { context: { app: app.name, build } });
+    return refuse(runtime, log, request, { caller, attempt }, refused);
+  }
   if (!request.dryRun) {
     const stale = await skipStaleBuild(runtime, log, request, caller);
     if (stale) return stale;

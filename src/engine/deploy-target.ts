@@ -306,7 +306,10 @@ export function describeVersion(artifact: { app: string; build: string; codeSha2
 }
 
 /** Reads app and build back from a version description written by ferry. */
-export function parseVersionDescription(description: string | undefined): { app: string; build: string } | undefined {
-  const match = /^ferry: (\S+) (\S+)(?: sha256:\S+)?$/.exec(description ?? '');
-  return match?.[1] && match[2] ? { app: match[1], build: match[2] } : undefined;
+export function parseVersionDescription(
+  description: string | undefined,
+): { app: string; build: string; codeSha256?: string } | undefined {
+  const match = /^ferry: (\S+) (\S+)(?: sha256:(\S+))?$/.exec(description ?? '');
+  if (!match?.[1] || !match[2]) return undefined;
+  return { app: match[1], build: match[2], ...(match[3] ? { codeSha256: match[3] } : {}) };
 }

@@ -70,7 +70,7 @@ export async function acquireLease(deps: LeaseDeps, req: LeaseRequest): Promise<
   for (let attempt = 0; ; attempt++) {
     const existing = await readLease(deps.store, bucket, key);
     const now = deps.now();
-    const decision = decideLease(existing, now);
+    const decision = decideLease(existing, now, deps.config.leaseSeconds);
     if (decision.action !== 'wait') {
       const lease = buildLease(
         { owner, app: req.app, stage: req.stage, build: req.build },

@@ -7,6 +7,7 @@
  */
 import type { ObjectStorePort } from '../aws/s3.js';
 import { formatArtifactKey } from '../core/artifact-key.js';
+import { checkBuildPattern } from '../core/build-pattern.js';
 import type { Target } from '../core/config.js';
 import { ConfigurationError, DeployFailedError, describeError, InputError, isFerryError } from '../core/errors.js';
 import {
@@ -210,6 +211,13 @@ async function startState(
     );
   }
   const { executionId, build } = start;
+  const patternProblem = checkBuildPattern(selection.app, build);
+  if (patternProblem !== undefined) {
+    // Before staging: a build id the app refuses is never copied into the bucket.
+    throw new ConfigurationError('BUILD_PATTERN_MISMATCH', `${patternProblem} Set "build" in UserParameters.`, {
+      context: { app: selection.app.name, build },
+    });
+  }
   const staged = await stagePipelineArtifact(
     {
       source: deps.openSourceStore(job.artifactCredentials),

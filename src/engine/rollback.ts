@@ -225,12 +225,14 @@ async function planRollback(
           );
         }
         const described = parseVersionDescription(published.description);
+        const ours = described?.app === app ? described : undefined;
         return {
           target,
           lambda,
           plan: planRollbackTarget(target.id, alias, version),
           codeSha256: published.codeSha256,
-          build: described?.app === app ? described.build : undefined,
+          build: ours?.build,
+          describedSha256: ours?.codeSha256,
         };
       }),
     ),
@@ -245,14 +247,26 @@ async function planRollback(
       },
     );
   }
-  const codeSha256 = buildEntry?.codeSha256 ?? found[0]?.codeSha256 ?? '';
+  // The build's recorded checksum: its ledger entry, else what ferry wrote into the version's
+  // description when it published it. Never the code a version happens to hold: that is what is checked.
+  const codeSha256 = buildEntry?.codeSha256 ?? found.find((f) => f.describedSha256 !== undefined)?.describedSha256;
+  if (codeSha256 === undefined) {
+    throw new InputError(
+      'ROLLBACK_CHECKSUM_UNKNOWN',
+      `Refusing to roll back ${app} in ${req.stage} to ${resolvedBuild}: neither the ledger nor the versions' descriptions record the build's checksum, so ferry cannot check the versions hold it. Deploy the build again instead (ferry deploy).`,
+      { context: { app, build: resolvedBuild } },
+    );
+  }
   const mismatched = found.filter(
-    (f) => f.codeSha256 !== codeSha256 || (f.build !== undefined && f.build !== resolvedBuild),
+    (f) =>
+      f.codeSha256 !== codeSha256 ||
+      (f.describedSha256 !== undefined && f.describedSha256 !== codeSha256) ||
+      (f.build !== undefined && f.build !== resolvedBuild),
   );
   if (mismatched.length > 0) {
     throw new InputError(
       'ROLLBACK_CODE_MISMATCH',
-      `Refusing to roll back: ${mismatched.map((m) => `${m.target.id} version ${m.plan.toVersion} holds ${m.codeSha256} (build ${m.build ?? '?'})`).join('; ')}, not build ${resolvedBuild} (${codeSha256}). No alias was moved.`,
+      `Refusing to roll back: ${mismatched.map((m) => `${m.target.id} version ${m.plan.toVersion} holds sha256 ${m.codeSha256} (build ${m.build ?? '?'}${m.describedSha256 !== undefined && m.describedSha256 !== m.codeSha256 ? `, its description says sha256 ${m.describedSha256}` : ''})`).join('; ')}, but build ${resolvedBuild} is recorded as sha256 ${codeSha256}. No alias was moved.`,
       { context: { app, build: resolvedBuild } },
     );
   }

@@ -37,13 +37,24 @@ describe('decideLease', () => {
       { corrupt: true, etag: '"e9"' },
       { action: 'take-over', etag: '"e9"', why: 'corrupt' },
     ],
+    ['expiring within leaseSeconds plus clock skew: wait', lease(120_000 + 60_000), { action: 'wait' }],
+    [
+      'expiring beyond now + leaseSeconds + clock skew: corrupt, take it over',
+      lease(120_000 + 60_001),
+      { action: 'take-over', etag: '"e1"', why: 'corrupt' },
+    ],
+    [
+      'expiring in the year 9999 (no live holder writes that): take it over',
+      lease(0, { expiresAt: '9999-12-31T23:59:59.999Z' }),
+      { action: 'take-over', why: 'corrupt' },
+    ],
     [
       'JSON but not an object: take it over',
       { value: null as unknown as Lease, etag: '"e2"' },
       { action: 'take-over', etag: '"e2"', why: 'corrupt' },
     ],
   ] as const)('%s', (_name, existing, expected) => {
-    expect(decideLease(existing, NOW)).toMatchObject(expected);
+    expect(decideLease(existing, NOW, 120)).toMatchObject(expected);
   });
 
   it('builds a lease that expires after leaseSeconds', () => {

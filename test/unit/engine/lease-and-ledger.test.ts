@@ -276,9 +276,14 @@ describe('lease renewal', () => {
     const world = await createWorld();
     const deps = world.runtime;
     await acquireLease(deps, req('1'));
-    // The holder keeps renewing: push its expiry far out.
+    // The holder keeps renewing: every time the waiter looks, the expiry is leaseSeconds from now
+    // (a far-future expiry would be taken over as corrupt).
     const held = storedLease(world);
-    await world.putObject(LEASE_KEY, JSON.stringify({ ...held, expiresAt: '2099-01-01T00:00:00.000Z' }));
+    world.world.sandbox.intercept(async (request) => {
+      if (request.operation !== 'GetObject' || !request.path.endsWith(LEASE_KEY)) return;
+      const expiresAt = new Date(world.runtime.now() + 60_000).toISOString();
+      await world.putObject(LEASE_KEY, JSON.stringify({ ...held, expiresAt }));
+    });
     const started = world.runtime.now();
     const wait = acquireLease(deps, { app: 'orders-api', stage: 'dev', build: '2', holder: 'retry' });
     await expect(wait).rejects.toMatchObject({ code: 'LEASE_TIMEOUT' });
@@ -316,7 +321,7 @@ describe('corrupt lease', () => {
     // Another run's take-over lands between ferry's read and its conditional write.
     const restore = beforeEachPut(world, async () => {
       restore();
-      await world.putObject(LEASE_KEY, JSON.stringify({ ...live, expiresAt: '2026-11-23T09:00:00.000Z' }));
+      await world.putObject(LEASE_KEY, JSON.stringify({ ...live, expiresAt: '2026-11-23T08:00:50.000Z' }));
     });
     await expect(acquireLease(world.runtime, req('2', 0))).rejects.toMatchObject({ code: 'LEASE_TIMEOUT' });
     expect(storedLease(world)).toMatchObject({ build: '7' });
