@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactLimits } from '../core/config.js';
-import { ArtifactError } from '../core/errors.js';
+import { ArtifactError, ServiceUnavailableError } from '../core/errors.js';
 import { ArtifactErrorCode } from './artifact-error-codes.js';
 import { assertChecksumsMatch, type DeclaredChecksum, prepareDeclaredChecksums } from './declared-checksum.js';
 import { inspectZip } from './inspect-zip.js';
@@ -76,9 +76,10 @@ export async function verifyArtifact(body: ArtifactBody, options: VerifyOptions)
       ...(contentLength === undefined ? {} : { expectedBytes: contentLength }),
     });
     if (contentLength !== undefined && spooled.sizeBytes !== contentLength) {
-      // A short read is a broken download, not a bad artifact: a plain Error stays transient, so
-      // the invocation fails and Lambda's retry reads the object again.
-      throw new Error(
+      // A short read is a broken download, not a bad artifact: transient, so the invocation
+      // fails and Lambda's retry reads the object again.
+      throw new ServiceUnavailableError(
+        'ARTIFACT_READ_INCOMPLETE',
         `Read ${spooled.sizeBytes} bytes of the artifact but S3 announced ${contentLength}: the download was cut short; retry.`,
       );
     }

@@ -29,8 +29,11 @@ import {
   ArtifactError,
   ConflictError,
   DeployFailedError,
+  describeError,
   type ErrorContext,
   InputError,
+  isTransientAwsError,
+  ServiceUnavailableError,
   ThrottledError,
 } from '../core/errors.js';
 import type { AliasState, FunctionState, PublishedVersion, UpdateStatus } from '../core/lambda-model.js';
@@ -264,13 +267,7 @@ function toAliasState(alias: AliasConfiguration): AliasState {
 function translate(error: unknown, operation: string, context: ErrorContext, where: LambdaTargetContext): unknown {
   const options = { cause: error, context: { ...context, operation } };
   const fn = `${context.function} in account ${where.accountId} (${where.region})`;
-  if (error instanceof ResourceConflictException) {
-    return new ConflictError(
-      'LAMBDA_UPDATE_IN_PROGRESS',
-      `${operation} on ${fn} conflicted: ${error.message}. Another update is in progress; ferry retries, and if this persists wait for it to finish.`,
-      options,
-    );
-  }
+  if (error instanceof ResourceConflictException) return translateConflict(error, operation, fn, options);
   if (error instanceof PreconditionFailedException) {
     return new ConflictError(
       'LAMBDA_REVISION_CHANGED',
@@ -307,6 +304,22 @@ function translate(error: unknown, operation: string, context: ErrorContext, whe
       options,
     );
   }
+  // 413 from Lambda's front end: the request body (a ZipFile is base64 inside JSON, a third larger)
+  // is over Lambda's request limit. Not modelled for UpdateFunctionCode, so it is known by name and
+  // status. Sending it again cannot succeed.
+  if (
+    error instanceof RequestTooLargeException ||
+    (error instanceof LambdaServiceException &&
+      (error.name === 'RequestEntityTooLargeException' || error.$metadata?.httpStatusCode === 413))
+  ) {
+    if (operation === 'UpdateFunctionCode') {
+      return new ArtifactError(
+        'ARTIFACT_REQUEST_TOO_LARGE',
+        `Lambda refused the package for ${fn} as too large for a direct upload (HTTP 413): sent inline, a zip is base64-encoded and must stay under Lambda's request limit, which a zip near 50 MB exceeds. Deploy it by S3 reference instead, which ferry does whenever the versioned artifact bucket is in the function's Region.`,
+        options,
+      );
+    }
+  }
   if (error instanceof RequestTooLargeException) {
     return new ArtifactError(
       'ARTIFACT_TOO_LARGE',
@@ -338,5 +351,71 @@ function translate(error: unknown, operation: string, context: ErrorContext, whe
     }
     return new DeployFailedError('LAMBDA_INVALID_PARAMETER', `${operation} on ${fn} failed: ${error.message}`, options);
   }
+  // The Lambda client makes one attempt (ferry retries in place, paced): a 5xx or a broken
+  // connection, as the SDK classifies it, becomes a typed transient error ferry's retry knows.
+  if (isTransientAwsError(error)) {
+    return new ServiceUnavailableError(
+      'LAMBDA_UNAVAILABLE',
+      `Lambda failed ${operation} on ${fn} on its side or the connection broke (${describeError(error)}); ferry retries.`,
+      options,
+    );
+  }
   return error;
+}
+
+/**
+ * What a ResourceConflictException (409) means. Lambda's error carries no subtype: its `Type`
+ * field is the fault side ("User"), the same for every conflict, so the message is all AWS gives.
+ * These are the only message tests in ferry; each is pinned by a unit test with AWS's wording.
+ */
+export const ConflictKind = {
+  UpdateInProgress: 'update-in-progress',
+  AliasExists: 'alias-exists',
+  VersionInUse: 'version-in-use',
+  Other: 'other',
+} as const;
+export type ConflictKind = (typeof ConflictKind)[keyof typeof ConflictKind];
+
+export function classifyResourceConflict(message: string): ConflictKind {
+  // "The operation cannot be performed at this time. An update is in progress for resource: <arn>"
+  if (/\bupdate is in progress\b/i.test(message)) return ConflictKind.UpdateInProgress;
+  // CreateAlias: "Alias already exists: <alias arn>"
+  if (/\balias already exists\b/i.test(message)) return ConflictKind.AliasExists;
+  // DeleteFunction of a version: "Unable to delete version because the following aliases reference it: [live]"
+  if (/\baliases reference it\b/i.test(message)) return ConflictKind.VersionInUse;
+  return ConflictKind.Other;
+}
+
+function translateConflict(
+  error: ResourceConflictException,
+  operation: string,
+  fn: string,
+  options: { cause: unknown; context: ErrorContext },
+): ConflictError {
+  switch (classifyResourceConflict(error.message)) {
+    case ConflictKind.UpdateInProgress:
+      return new ConflictError(
+        'LAMBDA_UPDATE_IN_PROGRESS',
+        `${operation} on ${fn} conflicted: ${error.message}. Another update is in progress; ferry retries, and if this persists wait for it to finish.`,
+        options,
+      );
+    case ConflictKind.AliasExists:
+      return new ConflictError(
+        'LAMBDA_ALIAS_EXISTS',
+        `${operation} on ${fn} found the alias already created (${error.message}); ferry re-reads it and moves it instead.`,
+        options,
+      );
+    case ConflictKind.VersionInUse:
+      return new ConflictError(
+        'LAMBDA_VERSION_IN_USE',
+        `${operation} on ${fn} refused: an alias points at this version (${error.message}). It is kept.`,
+        options,
+      );
+    default:
+      return new ConflictError(
+        'LAMBDA_RESOURCE_CONFLICT',
+        `${operation} on ${fn} conflicted: ${error.message}. ferry retries; if this persists, look for another tool changing the function.`,
+        options,
+      );
+  }
 }

@@ -5,7 +5,15 @@
  * Credentials are never logged or put in an error.
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { AccessError, InternalError } from '../core/errors.js';
+import {
+  AccessError,
+  describeError,
+  InternalError,
+  isThrottlingAwsError,
+  isTransientAwsError,
+  ServiceUnavailableError,
+  ThrottledError,
+} from '../core/errors.js';
 
 export interface TemporaryCredentials {
   readonly accessKeyId: string;
@@ -99,6 +107,23 @@ async function assumeRole(
       expiration: c.Expiration,
     };
   } catch (error) {
+    // STS's client keeps the SDK's own retries (ferry adds none for STS): what is still throttled
+    // or failing on AWS's side after them is transient, never "access denied", so Lambda's retry
+    // of the invocation tries again.
+    if (isThrottlingAwsError(error)) {
+      throw new ThrottledError(
+        'STS_THROTTLED',
+        `STS throttled AssumeRole on ${request.roleArn} in account ${account}; the deployment is retried. Many deployments starting at once cause this.`,
+        { cause: error, context: { role: request.roleArn, account } },
+      );
+    }
+    if (isTransientAwsError(error)) {
+      throw new ServiceUnavailableError(
+        'STS_UNAVAILABLE',
+        `STS failed AssumeRole on ${request.roleArn} in account ${account} on its side or the connection broke (${describeError(error)}); the deployment is retried.`,
+        { cause: error, context: { role: request.roleArn, account } },
+      );
+    }
     if (error instanceof STSServiceException) {
       const hint =
         error.name === 'AccessDenied' || error.name === 'AccessDeniedException'

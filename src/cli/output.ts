@@ -63,6 +63,7 @@ export function exitCodeForError(error: unknown): ExitCode {
     case 'conflict':
     case 'throttled':
     case 'timeout':
+    case 'unavailable':
       return ExitCode.Transient;
     default:
       return ExitCode.Failed;

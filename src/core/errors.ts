@@ -12,6 +12,7 @@ export const ErrorKind = {
   Conflict: 'conflict',
   Throttled: 'throttled',
   Timeout: 'timeout',
+  Unavailable: 'unavailable',
   DeployFailed: 'deploy-failed',
   Order: 'order',
   Internal: 'internal',
@@ -88,6 +89,12 @@ export class TimeoutError extends FerryError {
   readonly transient = true;
 }
 
+/** The AWS service failed on its side (5xx) or the connection broke: the same call can succeed moments later. */
+export class ServiceUnavailableError extends FerryError {
+  readonly kind = ErrorKind.Unavailable;
+  readonly transient = true;
+}
+
 /** Lambda reported the update Failed, or the published code is not the artifact. */
 export class DeployFailedError extends FerryError {
   readonly kind = ErrorKind.DeployFailed;
@@ -110,9 +117,85 @@ export function isFerryError(error: unknown): error is FerryError {
   return error instanceof FerryError;
 }
 
-/** True when retrying later may succeed (transient ferry errors, and unknown errors such as network faults). */
+/**
+ * True when retrying later may succeed: a transient ferry error, or an AWS SDK error the SDK itself
+ * classifies as retryable (see isTransientAwsError). Anything else, a TypeError from a bug
+ * included, is permanent: retrying it would only repeat it.
+ */
 export function isTransient(error: unknown): boolean {
-  return isFerryError(error) ? error.transient : true;
+  return isFerryError(error) ? error.transient : isTransientAwsError(error);
+}
+
+/** The fields the AWS SDK (v3) puts on every error it throws, read without importing the SDK. */
+interface AwsSdkErrorFields {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly $fault?: unknown;
+  readonly $retryable?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown };
+}
+
+/**
+ * The SDK retry strategy's own lists (@smithy/core, retry/service-error-classification), mirrored
+ * here because src/core imports no SDK code. They cover services that do not mark an error
+ * `$retryable` in their model.
+ */
+const THROTTLING_NAMES = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+/** Node socket errors the SDK retries: the request may never have reached AWS. */
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** True for an AWS throttling answer: the SDK's `$retryable.throttling`, HTTP 429, or a throttling error name. */
+export function isThrottlingAwsError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as AwsSdkErrorFields;
+  const retryable = e.$retryable as { throttling?: unknown } | undefined;
+  return (
+    retryable?.throttling === true ||
+    e.$metadata?.httpStatusCode === 429 ||
+    (typeof e.name === 'string' && THROTTLING_NAMES.has(e.name))
+  );
+}
+
+/**
+ * The SDK's own classification: `$retryable` (set from the service model), a server fault
+ * (`$fault: 'server'`, HTTP 5xx), throttling, a timeout, or a broken connection. An error with
+ * none of these (a 4xx the model does not mark retryable, or no AWS error at all) is permanent.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as AwsSdkErrorFields;
+  if (e.$retryable !== undefined && e.$retryable !== null) return true;
+  if (isThrottlingAwsError(error)) return true;
+  if (typeof e.name === 'string' && TRANSIENT_NAMES.has(e.name)) return true;
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number') return status >= 500 && status <= 599;
+  return e.$fault === 'server';
 }
 
 /** A one-line, log-safe description of any thrown value. */

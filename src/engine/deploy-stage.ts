@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import type { CodeInput, LambdaPort } from '../aws/lambda.js';
 import { chooseCodeSource, INLINE_MAX_BYTES } from '../core/code-source.js';
 import type { Target } from '../core/config.js';
-import { type ArtifactFacts, planTargetDeploy, type TargetPlan } from '../core/deploy-plan.js';
+import { type ArtifactFacts, PlanOutcome, planTargetDeploy, type TargetPlan } from '../core/deploy-plan.js';
 import { AccessError, describeError, type FerryError, isFerryError } from '../core/errors.js';
 import { buildSessionName } from '../core/session-name.js';
 import {
@@ -157,10 +157,10 @@ async function deployOneTarget(
       targetDeps,
       options,
     );
-    const status =
-      applied.plan.outcome === 'deploy' || applied.plan.outcome === 'publish'
-        ? TargetStatus.Deployed
-        : TargetStatus.Unchanged;
+    // Moving the alias is a deployment, even onto a version that already existed (a run that died
+    // between PublishVersion and the alias move, a re-delivery after a rollback): only a plan that
+    // changed nothing is unchanged.
+    const status = applied.plan.outcome === PlanOutcome.Unchanged ? TargetStatus.Unchanged : TargetStatus.Deployed;
     return {
       ...base,
       status,

@@ -146,8 +146,14 @@ export async function deployTarget(
   );
 }
 
+/** The function or alias changed under ferry (or the alias appeared): re-read and plan again. */
 function isReplannable(error: unknown): boolean {
-  return isFerryError(error) && (error.code === 'LAMBDA_REVISION_CHANGED' || error.code === 'LAMBDA_CODE_CHANGED');
+  return (
+    isFerryError(error) &&
+    (error.code === 'LAMBDA_REVISION_CHANGED' ||
+      error.code === 'LAMBDA_CODE_CHANGED' ||
+      error.code === 'LAMBDA_ALIAS_EXISTS')
+  );
 }
 
 async function applyPlan(
@@ -241,24 +247,12 @@ async function pointAlias(
     );
     return;
   }
-  // Throttling and an update still in progress are retried in place. A conflict because the alias
-  // now exists means two deliveries raced to create it: the loser re-plans against that alias at
-  // once (LAMBDA_REVISION_CHANGED is not retried in place) instead of repeating the create.
-  await call(async () => {
-    try {
-      await deps.lambda.createAlias({ functionName: target.functionName, alias: target.alias, version, description });
-    } catch (error) {
-      if (isFerryError(error) && error.code === 'LAMBDA_UPDATE_IN_PROGRESS') {
-        const existing = await call(() => deps.lambda.getAlias(target.functionName, target.alias));
-        if (existing) {
-          throw new ConflictError('LAMBDA_REVISION_CHANGED', `Alias ${target.alias} was created concurrently.`, {
-            cause: error,
-          });
-        }
-      }
-      throw error;
-    }
-  });
+  // Throttling and an update still in progress are retried in place. An alias that now exists
+  // (LAMBDA_ALIAS_EXISTS) means two deliveries raced to create it: the loser re-plans against that
+  // alias at once instead of repeating the create.
+  await call(() =>
+    deps.lambda.createAlias({ functionName: target.functionName, alias: target.alias, version, description }),
+  );
 }
 
 /** Polls GetFunction until LastUpdateStatus leaves InProgress. Failed → DeployFailedError with Lambda's reason. */

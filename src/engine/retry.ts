@@ -1,5 +1,5 @@
 /**
- * Retries transient Lambda answers (update in progress, throttling) with jittered backoff.
+ * Retries transient Lambda answers (update in progress, throttling, 5xx) with jittered backoff.
  * When retries run out the last error is thrown: a retry loop never turns failure into success.
  */
 import { type BackoffPolicy, computeBackoffDelay } from '../core/backoff.js';
@@ -12,8 +12,17 @@ export interface RetryDeps {
   readonly onRetry?: (info: { attempt: number; delayMs: number; code: string }) => void;
 }
 
-/** The error codes worth retrying in place: the same call can succeed moments later. */
-const RETRYABLE_CODES = new Set(['LAMBDA_UPDATE_IN_PROGRESS', 'LAMBDA_THROTTLED']);
+/**
+ * The error codes worth retrying in place: the same call can succeed moments later. Lambda
+ * clients make a single attempt each (create-runtime.ts), so this loop is the only retry layer for
+ * Lambda calls: its attempts are the attempts, paced per account, never multiplied by the SDK's.
+ */
+const RETRYABLE_CODES = new Set([
+  'LAMBDA_UPDATE_IN_PROGRESS',
+  'LAMBDA_RESOURCE_CONFLICT',
+  'LAMBDA_THROTTLED',
+  'LAMBDA_UNAVAILABLE',
+]);
 
 export function isRetryableInPlace(error: unknown): boolean {
   return isFerryError(error) && RETRYABLE_CODES.has(error.code);

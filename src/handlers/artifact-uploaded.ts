@@ -5,7 +5,6 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { S3Event } from 'aws-lambda';
 import { decodeEventKey } from '../core/artifact-key.js';
 import { describeError, InputError } from '../core/errors.js';
 import { type BuildDeployResult, BuildStatus, type DeployLog } from '../engine/deploy-build.js';
@@ -28,28 +27,94 @@ export class DeploymentsFailedError extends Error {
   }
 }
 
+/** The fields of an S3 event record ferry reads, checked: anything else is a malformed event. */
+interface UploadRecord {
+  readonly eventName: string;
+  readonly region: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly size?: number;
+  readonly principalId?: string;
+}
+
+/**
+ * Reads one record of an S3 notification, or says what is missing. A malformed event (a test
+ * invocation, a wrong trigger) is rejected with that reason instead of failing on a TypeError,
+ * which Lambda would retry twice and then send to the failure queue for nothing.
+ */
+export function readUploadRecord(record: unknown): UploadRecord | { readonly problem: string } {
+  const r = asRecord(record);
+  const s3 = asRecord(r?.s3);
+  const object = asRecord(s3?.object);
+  const bucket = asRecord(s3?.bucket)?.name;
+  const problems = [
+    typeof r?.eventName === 'string' ? undefined : 'eventName',
+    typeof r?.awsRegion === 'string' ? undefined : 'awsRegion',
+    typeof bucket === 'string' && bucket !== '' ? undefined : 's3.bucket.name',
+    typeof object?.key === 'string' && object.key !== '' ? undefined : 's3.object.key',
+  ].filter((p): p is string => p !== undefined);
+  if (problems.length > 0 || !r || !object) return { problem: `missing or not a string: ${problems.join(', ')}` };
+  const principalId = asRecord(r.userIdentity)?.principalId;
+  return {
+    eventName: r.eventName as string,
+    region: r.awsRegion as string,
+    bucket: bucket as string,
+    key: object.key as string,
+    ...(typeof object.versionId === 'string' && object.versionId !== '' ? { versionId: object.versionId } : {}),
+    ...(typeof object.size === 'number' ? { size: object.size } : {}),
+    ...(typeof principalId === 'string' ? { principalId } : {}),
+  };
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
 export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: DeployLog = logger) {
-  return async (event: S3Event): Promise<UploadSummary> => {
+  return async (event: unknown): Promise<UploadSummary> => {
+    const records = asRecord(event)?.Records;
+    if (!Array.isArray(records)) {
+      // Nothing here names an app or a key, so there is nothing to file in the ledger.
+      log.error('event rejected: not an S3 notification (no Records list); nothing deployed', {
+        eventType: event === null ? 'null' : Array.isArray(event) ? 'array' : typeof event,
+        errorCode: 'UPLOAD_EVENT_INVALID',
+      });
+      return { results: [] };
+    }
     const runtime = getRuntime();
     const results: UploadSummary['results'][number][] = [];
     const failures: string[] = [];
-    for (const record of event.Records ?? []) {
+    for (const [index, raw] of records.entries()) {
+      const record = readUploadRecord(raw);
+      if ('problem' in record) {
+        const reason = `UPLOAD_EVENT_INVALID: record ${index} of the S3 event is malformed (${record.problem}); nothing deployed`;
+        log.error('upload rejected: malformed S3 event record', {
+          record: index,
+          reason,
+          errorCode: 'UPLOAD_EVENT_INVALID',
+        });
+        results.push({ app: '', build: '', status: BuildStatus.Rejected, key: '', reason });
+        continue;
+      }
       // The uploader, for the ledger: who put the artifact there, not the role ferry runs as.
-      const caller = describeUploader(record.userIdentity?.principalId);
+      const caller = describeUploader(record.principalId);
       let key: string;
       try {
-        key = decodeEventKey(record.s3.object.key);
+        key = decodeEventKey(record.key);
       } catch (error) {
-        log.warn('upload rejected', { key: record.s3.object.key, reason: describeError(error) });
+        log.warn('upload rejected', { key: record.key, reason: describeError(error) });
         if (error instanceof InputError) {
           await recordRejectedUpload(
             runtime,
             log,
             {
-              bucket: record.s3.bucket.name,
-              key: record.s3.object.key,
-              region: record.awsRegion,
-              ...(record.s3.object.versionId ? { versionId: record.s3.object.versionId } : {}),
+              bucket: record.bucket,
+              key: record.key,
+              region: record.region,
+              ...(record.versionId ? { versionId: record.versionId } : {}),
               caller,
             },
             error,
@@ -59,7 +124,7 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
           app: '',
           build: '',
           status: BuildStatus.Rejected,
-          key: record.s3.object.key,
+          key: record.key,
           reason: describeError(error),
         });
         continue;
@@ -71,11 +136,11 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
       let result: BuildDeployResult;
       try {
         result = await deployUpload(runtime, log, {
-          bucket: record.s3.bucket.name,
+          bucket: record.bucket,
           key,
-          region: record.awsRegion,
-          ...(record.s3.object.versionId ? { versionId: record.s3.object.versionId } : {}),
-          ...(typeof record.s3.object.size === 'number' ? { sizeBytes: record.s3.object.size } : {}),
+          region: record.region,
+          ...(record.versionId ? { versionId: record.versionId } : {}),
+          ...(record.size === undefined ? {} : { sizeBytes: record.size }),
           caller,
         });
       } catch (error) {

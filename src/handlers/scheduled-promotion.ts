@@ -31,9 +31,15 @@ export class PromotionsFailedError extends Error {
 
 /** Reads {app?, from?, to?} from the event itself (serverless `input:`) or its `detail` (a plain schedule event). */
 export function parseScheduleFilter(event: unknown): ScheduleFilter {
-  const source =
-    isRecord(event) && isRecord(event.detail) && Object.keys(event.detail).length > 0 ? event.detail : event;
-  if (!isRecord(source)) return {};
+  // EventBridge sends the rule's input (serverless `input: {}` at least) or a scheduled event: an
+  // object either way. Anything else (null, a string, an array) is not "every rule": it is refused.
+  if (!isRecord(event)) {
+    throw new InputError(
+      'SCHEDULE_INPUT_INVALID',
+      `The schedule input must be a JSON object ({} for every rule, or {app, from, to}); got ${describeType(event)}. Fix the rule's input.`,
+    );
+  }
+  const source = isRecord(event.detail) && Object.keys(event.detail).length > 0 ? event.detail : event;
   const filter: { app?: string; from?: string; to?: string } = {};
   for (const field of ['app', 'from', 'to'] as const) {
     const value = source[field];
@@ -52,8 +58,10 @@ export function parseScheduleFilter(event: unknown): ScheduleFilter {
 export function createScheduledPromotionHandler(getRuntime: () => Runtime, log: DeployLog = logger) {
   return async (event: unknown): Promise<PromotionSummary> => {
     let results: PromotionResult[];
+    let filter: ScheduleFilter;
     try {
-      results = await runScheduledPromotions(getRuntime(), log, parseScheduleFilter(event));
+      filter = parseScheduleFilter(event);
+      results = await runScheduledPromotions(getRuntime(), log, filter);
     } catch (error) {
       // A misconfigured schedule input never succeeds on retry: log it and stop.
       if (error instanceof InputError) {
@@ -62,8 +70,7 @@ export function createScheduledPromotionHandler(getRuntime: () => Runtime, log: 
       }
       throw error;
     }
-    if (results.length === 0)
-      log.info('no promotion rule matches the schedule', { filter: parseScheduleFilter(event) });
+    if (results.length === 0) log.info('no promotion rule matches the schedule', { filter });
     for (const r of results) {
       const line = { app: r.app, from: r.from, to: r.to, status: r.status, build: r.build, reason: r.reason };
       // Refused: the ledger disagrees with what the source stage serves; a retry cannot fix that, a human must look.
@@ -86,6 +93,10 @@ export function createScheduledPromotionHandler(getRuntime: () => Runtime, log: 
       })),
     };
   };
+}
+
+function describeType(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

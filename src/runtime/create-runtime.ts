@@ -40,6 +40,12 @@ export interface RuntimeOptions {
 }
 
 export type SdkOverrides = Pick<LambdaClientConfig, 'requestHandler' | 'maxAttempts'>;
+/**
+ * ferry retries Lambda itself (jittered, paced, logged); so the SDK makes a single attempt.
+ * S3, STS and CodePipeline keep the SDK's standard retries: ferry has no retry layer of its own
+ * for them, and what outlasts the SDK's retries is classified transient and left to Lambda's retry.
+ */
+export const LAMBDA_SDK_ATTEMPTS = 1;
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -74,10 +80,13 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     const cached = ports.get(key);
     if (cached?.sessionName === sessionName) return cached.port;
     // A port of an earlier session is dropped, not destroyed: a deployment still using it finishes.
+    // One attempt per call: ferry's retry (engine/retry.ts) is the only retry layer for Lambda, paced
+    // per account; the SDK's own three attempts under it would multiply every retry by three.
     const client = new LambdaClient({
       ...options.sdk,
       region: target.region,
       credentials: () => assumer.assume(request),
+      maxAttempts: options.sdk?.maxAttempts ?? LAMBDA_SDK_ATTEMPTS,
     });
     const port = paceLambdaPort(
       createLambdaPort(client, { accountId: target.accountId, region: target.region, roleArn: target.roleArn }),

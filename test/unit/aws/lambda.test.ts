@@ -18,8 +18,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createLambdaPort } from '../../../src/aws/lambda.js';
-import { AccessError, ConflictError, InputError, ThrottledError } from '../../../src/core/errors.js';
+import { classifyResourceConflict, createLambdaPort } from '../../../src/aws/lambda.js';
+import { AccessError, ArtifactError, ConflictError, InputError, ThrottledError } from '../../../src/core/errors.js';
 
 const lambdaMock = mockClient(LambdaClient);
 const port = createLambdaPort(new LambdaClient({ region: 'eu-west-1' }), {
@@ -178,9 +178,89 @@ describe('Lambda adapter', () => {
   });
 
   it('rethrows errors it does not recognise untouched', async () => {
-    const odd = new Error('socket hang up');
+    const odd = new Error('socket hang up (no code, no AWS metadata)');
     lambdaMock.on(GetFunctionCommand).rejects(odd);
     await expect(port.getFunction('orders-api')).rejects.toBe(odd);
+  });
+
+  // Lambda's ResourceConflictException has no subtype field: `Type` is the fault side ("User") for
+  // every conflict. The message is all AWS gives; classifyResourceConflict is the one place that reads it.
+  it.each([
+    [
+      'CreateAlias',
+      'Alias already exists: arn:aws:lambda:eu-west-1:222222222222:function:orders-api:live',
+      'LAMBDA_ALIAS_EXISTS',
+    ],
+    [
+      'UpdateFunctionCode',
+      'The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:eu-west-1:222222222222:function:orders-api',
+      'LAMBDA_UPDATE_IN_PROGRESS',
+    ],
+    [
+      'DeleteFunction',
+      'Unable to delete version because the following aliases reference it: [live]',
+      'LAMBDA_VERSION_IN_USE',
+    ],
+    ['CreateAlias', 'Something else entirely', 'LAMBDA_RESOURCE_CONFLICT'],
+  ])('tells a %s conflict apart: %s', async (operation, message, code) => {
+    const conflict = new ResourceConflictException({ message, Type: 'User', ...meta });
+    lambdaMock.on(CreateAliasCommand).rejects(conflict).on(UpdateFunctionCodeCommand).rejects(conflict);
+    lambdaMock.on(DeleteFunctionCommand).rejects(conflict);
+    const call =
+      operation === 'CreateAlias'
+        ? port.createAlias({ functionName: 'orders-api', alias: 'live', version: '3' })
+        : operation === 'DeleteFunction'
+          ? port.deleteVersion('orders-api', '3')
+          : port.updateFunctionCode({
+              functionName: 'orders-api',
+              revisionId: 'r',
+              code: { zipFile: new Uint8Array() },
+            });
+    await expect(call).rejects.toMatchObject({ code });
+    expect(classifyResourceConflict(message)).toBe(
+      {
+        LAMBDA_ALIAS_EXISTS: 'alias-exists',
+        LAMBDA_UPDATE_IN_PROGRESS: 'update-in-progress',
+        LAMBDA_VERSION_IN_USE: 'version-in-use',
+        LAMBDA_RESOURCE_CONFLICT: 'other',
+      }[code],
+    );
+  });
+
+  it('reports a 413 on a code upload as a permanent artifact error that points at the S3 path', async () => {
+    // No modelled class for UpdateFunctionCode: the SDK throws its base exception with the name and status.
+    lambdaMock.on(UpdateFunctionCodeCommand).rejects(
+      new LambdaServiceException({
+        name: 'RequestEntityTooLargeException',
+        $fault: 'client',
+        message: 'Request must be smaller than 69905067 bytes for the UpdateFunctionCode operation',
+        $metadata: { httpStatusCode: 413 },
+      }),
+    );
+    const call = port.updateFunctionCode({
+      functionName: 'orders-api',
+      revisionId: 'r',
+      code: { zipFile: new Uint8Array() },
+    });
+    await expect(call).rejects.toBeInstanceOf(ArtifactError);
+    await expect(call).rejects.toMatchObject({ code: 'ARTIFACT_REQUEST_TOO_LARGE', transient: false });
+    await expect(call).rejects.toThrowError(/base64.*S3 reference/s);
+  });
+
+  it.each([
+    [
+      'a 5xx',
+      new LambdaServiceException({
+        name: 'ServiceException',
+        $fault: 'server',
+        message: 'boom',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    ],
+    ['a broken connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', $metadata: {} })],
+  ])('turns %s into a transient error ferry retries in place', async (_, thrown) => {
+    lambdaMock.on(GetFunctionCommand).rejects(thrown);
+    await expect(port.getFunction('orders-api')).rejects.toMatchObject({ code: 'LAMBDA_UNAVAILABLE', transient: true });
   });
 
   it('refuses to delete anything but a numbered version', async () => {
@@ -203,7 +283,7 @@ describe('Lambda adapter', () => {
         ...meta,
       }),
     );
-    await expect(port.deleteVersion('orders-api', '3')).rejects.toBeInstanceOf(ConflictError);
+    await expect(port.deleteVersion('orders-api', '3')).rejects.toMatchObject({ code: 'LAMBDA_VERSION_IN_USE' });
   });
 
   it('pages through every alias with its routing', async () => {

@@ -2,7 +2,7 @@ import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createRoleAssumer } from '../../../src/aws/sts.js';
-import { AccessError } from '../../../src/core/errors.js';
+import { AccessError, ThrottledError } from '../../../src/core/errors.js';
 import { buildSessionName } from '../../../src/core/session-name.js';
 
 const stsMock = mockClient(STSClient);
@@ -93,6 +93,38 @@ describe('role assumption', () => {
     await expect(failure).rejects.toThrowError(/trust policy/);
     await expect(assumer.assume({ roleArn: ROLE, sessionName: 's' })).resolves.toMatchObject({
       accessKeyId: 'ASIAEXAMPLE',
+    });
+  });
+
+  it('reports throttling that outlasted the SDK retries as transient throttling, not access denied', async () => {
+    // STS answers throttling with HTTP 400 and the code Throttling; the SDK marks it by name.
+    stsMock.on(AssumeRoleCommand).rejects(
+      new STSServiceException({
+        name: 'Throttling',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'Rate exceeded',
+      }),
+    );
+    const assumer = createRoleAssumer(new STSClient({}), { durationSeconds: 900, now: () => now });
+    const failure = assumer.assume({ roleArn: ROLE, externalId: 'x', sessionName: 's' });
+    await expect(failure).rejects.toBeInstanceOf(ThrottledError);
+    await expect(failure).rejects.toMatchObject({ code: 'STS_THROTTLED', transient: true });
+  });
+
+  it('reports an STS server error as transient', async () => {
+    stsMock.on(AssumeRoleCommand).rejects(
+      new STSServiceException({
+        name: 'InternalFailure',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+        message: 'internal',
+      }),
+    );
+    const assumer = createRoleAssumer(new STSClient({}), { durationSeconds: 900, now: () => now });
+    await expect(assumer.assume({ roleArn: ROLE, sessionName: 's' })).rejects.toMatchObject({
+      code: 'STS_UNAVAILABLE',
+      transient: true,
     });
   });
 

@@ -3,7 +3,9 @@ import {
   CreateAliasCommand,
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  PublishVersionCommand,
   UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
@@ -158,6 +160,33 @@ async function moveAlias(target: NonNullable<typeof dev>, version: string): Prom
     .send(new UpdateAliasCommand({ FunctionName: target.functionName, Name: target.alias, FunctionVersion: version }));
 }
 
+describe('resuming after a crash', () => {
+  it('a re-run after a crash between PublishVersion and the alias move reports deployed: it moved the alias', async () => {
+    await upload('9');
+    const { key, versionId, zip } = await put('10');
+    // The crashed run: code updated and a version published, then it died before moving the alias.
+    const lambda = world.lambdaAs(dev.accountId);
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: dev.functionName, ZipFile: zip }));
+    world.world.sandbox.clock.advance(60_000);
+    const published = await lambda.send(
+      new PublishVersionCommand({ FunctionName: dev.functionName, CodeSha256: sha256(zip) }),
+    );
+    expect(world.aliasVersion(dev)).not.toBe(published.Version);
+
+    const again = await deployBuild(world.runtime, log, {
+      app: app as NonNullable<typeof app>,
+      build: '10',
+      location: { bucket: BUCKET, key, versionId, region: 'eu-west-1' },
+      stages: ['dev'],
+      trigger: 'upload',
+    });
+
+    expect(again.stages[0]?.outcomes[0]?.plan?.outcome).toBe('point-alias');
+    expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'deployed', version: published.Version });
+    expect(world.aliasVersion(dev)).toBe(published.Version);
+  });
+});
+
 describe('pruning', () => {
   it('keeps the newest keepVersions plus what aliases use or just left', async () => {
     for (const b of ['1', '2', '3', '4', '5']) await upload(b);
@@ -283,6 +312,27 @@ describe('promotion', () => {
   });
 });
 
+describe('the scheduled-promotion handler', () => {
+  it.each([
+    ['an array', [{ app: 'orders-api' }]],
+    ['a string', 'orders-api'],
+    ['null', null],
+  ])('refuses %s as schedule input with a log line, and promotes nothing', async (_, event) => {
+    await upload('9');
+    world.advance(60 * MINUTE);
+    const handler = createScheduledPromotionHandler(() => world.runtime, log);
+    expect(await handler(event)).toEqual({ results: [] });
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'scheduled promotion rejected',
+        attributes: expect.objectContaining({ errorCode: 'SCHEDULE_INPUT_INVALID' }),
+      }),
+    );
+    expect(current('staging')).toBeUndefined();
+  });
+});
+
 describe('rollback', () => {
   it('goes back to the previous build by default, records it, and a late re-delivery does not undo it', async () => {
     for (const b of ['1', '2']) await upload(b);
@@ -325,7 +375,8 @@ describe('rollback', () => {
 
     const again = await upload('9');
 
-    expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'unchanged', version: '1', previousVersion: '2' });
+    // The alias moved back from 2 to 1: a deployment, though no new version was needed.
+    expect(again.stages[0]?.outcomes[0]).toMatchObject({ status: 'deployed', version: '1', previousVersion: '2' });
     expect(again.stages[0]?.outcomes[0]?.plan?.outcome).toBe('point-alias');
     expect(versionsOf(dev)).toEqual(['1', '2']);
     expect(world.aliasVersion(dev)).toBe('1');

@@ -369,6 +369,36 @@ describe('artifact-uploaded handler', () => {
     expect(bad).toMatchObject({ outcome: 'rejected', caller: 's3-uploader:AWS:AROAEXAMPLEID:ci-upload' });
   });
 
+  describe('a malformed event is rejected with a log line, not a TypeError Lambda would retry', () => {
+    it.each([
+      ['a string', 'not an event'],
+      ['null', null],
+      ['an array', [{ s3: {} }]],
+      ['an object without Records', { detail: {} }],
+    ])('%s', async (_, event) => {
+      const summary = await handlerUnderTest()(event as never);
+      expect(summary).toEqual({ results: [] });
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({ level: 'error', message: expect.stringMatching(/not an S3 notification/) }),
+      );
+      expect(count('lambda', 'GetFunction')).toBe(0);
+      expect(count('sts', 'AssumeRole')).toBe(0);
+    });
+
+    it('a record without s3, bucket or key: rejected by name, the other records still run', async () => {
+      const zip = await makeZip([{ name: 'index.mjs', content: 'export const handler = async () => 1;' }]);
+      const good = await uploaded('1', zip);
+      const event = { Records: [{}, { eventName: 'ObjectCreated:Put', s3: { object: {} } }, ...good.Records] };
+      const summary = await handlerUnderTest()(event as never);
+      expect(summary.results.slice(0, 2)).toEqual([
+        expect.objectContaining({ status: 'rejected', reason: expect.stringMatching(/record 0 .*s3\.object\.key/) }),
+        expect.objectContaining({ status: 'rejected', reason: expect.stringMatching(/record 1 .*s3\.bucket\.name/) }),
+      ]);
+      expect(summary.results[2]).toMatchObject({ app: 'orders-api', build: '1' });
+      expect(log.lines.filter((l) => l.message === 'upload rejected: malformed S3 event record')).toHaveLength(2);
+    });
+  });
+
   describe('an app name that is a property of every object is not an app', () => {
     const expectRejectedUnderRejected = async (name: string, code: string, reason: RegExp) => {
       const key = `artifacts/${name}/1.zip`;
