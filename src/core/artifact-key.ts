@@ -2,8 +2,10 @@
  * The artifact convention: `<prefix><app>/<build>.zip`. The key names the app and the build and
  * nothing else: it never chooses an account, a region or a role (configuration does).
  */
-import { APP_NAME } from './config.js';
 import { InputError } from './errors.js';
+
+/** App and stage names appear in object keys, session names and ledger keys: keep them plain. */
+export const APP_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** Build identifiers: 1–128 of letters, digits, '.', '_', '-', starting with a letter or digit. */
 export const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

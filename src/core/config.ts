@@ -8,6 +8,7 @@
  */
 // zod/mini: the same validation as zod at a twentieth of the bundle size (cold start).
 import * as z from 'zod/mini';
+import { APP_NAME } from './artifact-key.js';
 import { compileBuildPattern } from './build-pattern.js';
 import { ConfigurationError } from './errors.js';
 import { LEASE_PREFIX, LEDGER_PREFIX } from './ledger-model.js';
@@ -21,8 +22,6 @@ const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 /** Alias names: 1–128, must not be only digits (that would be a version). */
 const ALIAS_NAME = /^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/;
-/** App and stage names appear in object keys, session names and ledger keys: keep them plain. */
-export const APP_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const STAGE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** STS ExternalId: 2–1224 characters of [\w+=,.@:/-]. */
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;

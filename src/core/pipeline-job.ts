@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 // zod/mini, as the configuration uses: the token is parsed by a schema, never by casts.
 import * as z from 'zod/mini';
-import { BUILD_ID } from './artifact-key.js';
-import { APP_NAME, type AppConfig, type FerryConfig, type Target } from './config.js';
+import { APP_NAME, BUILD_ID } from './artifact-key.js';
+import type { AppConfig, FerryConfig, Target } from './config.js';
 import { ConfigurationError, ErrorKind, type FerryError, InputError, InternalError, isFerryError } from './errors.js';
 
 export interface ArtifactCredentials {

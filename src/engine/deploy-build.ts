@@ -18,6 +18,8 @@ import {
 } from '../core/errors.js';
 import { type LedgerEntry, LedgerOutcome, type PipelineContext, Trigger } from '../core/ledger-model.js';
 import type { Runtime } from '../runtime/create-runtime.js';
+import { type BuildDeployRequest, type BuildDeployResult, BuildStatus } from './build-request.js';
+import type { DeployLog } from './deploy-log.js';
 import type { TargetOutcome } from './deploy-stage.js';
 import { TargetStatus } from './deploy-stage.js';
 import { skipStaleBuild } from './early-skip.js';
@@ -25,57 +27,11 @@ import { recordAttempt, recordRejected, resolveCaller, startAttempt, writeEntry 
 import { type PreparedArtifact, prepareArtifact } from './prepare-artifact.js';
 import { releaseToStage, type StageResult, StageStatus, sourceOf } from './release-stage.js';
 
+export type { BuildDeployRequest, BuildDeployResult } from './build-request.js';
+export { BuildStatus } from './build-request.js';
+export type { DeployLog } from './deploy-log.js';
 export type { StageResult };
 export { StageStatus, Trigger };
-
-/** What the engine logs through: the Powertools Logger fits; tests pass a recorder. */
-export interface DeployLog {
-  info(message: string, ...attributes: Record<string, unknown>[]): void;
-  warn(message: string, ...attributes: Record<string, unknown>[]): void;
-  error(message: string, ...attributes: Record<string, unknown>[]): void;
-}
-
-export interface BuildDeployRequest {
-  readonly app: AppConfig;
-  readonly build: string;
-  readonly location: ObjectLocation & { readonly region: string };
-  readonly sizeBytes?: number;
-  readonly stages: readonly string[];
-  readonly trigger: Trigger;
-  readonly dryRun?: boolean;
-  /** Narrows the targets (CodePipeline filter, CLI). */
-  readonly targetFilter?: (target: Target) => boolean;
-  readonly onTargetDone?: (outcome: TargetOutcome) => void;
-  /** Who asked, for the ledger (an ARN); default: the identity ferry runs as (STS GetCallerIdentity). */
-  readonly caller?: string;
-  readonly pipeline?: PipelineContext;
-  /** Promotions: the checksum the source stage runs; a different artifact is rejected before any deploy. */
-  readonly expectedCodeSha256?: string;
-  /** How long to wait for another deployment of the same app and stage. Default 2 minutes. */
-  readonly leaseWaitMs?: number;
-  /** An operator's --force: the checks it went past, recorded in the ledger entry. */
-  readonly forced?: readonly string[];
-}
-
-export const BuildStatus = {
-  Succeeded: 'succeeded',
-  Planned: 'planned',
-  /** The input was refused before anything changed: bad artifact, unknown app, no stage. */
-  Rejected: 'rejected',
-  /** Every stage already runs this build or a newer one (or was rolled back from it): nothing deployed. */
-  Skipped: 'skipped',
-  Failed: 'failed',
-} as const;
-export type BuildStatus = (typeof BuildStatus)[keyof typeof BuildStatus];
-
-export interface BuildDeployResult {
-  readonly app: string;
-  readonly build: string;
-  readonly status: BuildStatus;
-  readonly codeSha256?: string;
-  readonly stages: readonly StageResult[];
-  readonly error?: FerryError | Error;
-}
 
 export async function deployBuild(
   runtime: Runtime,

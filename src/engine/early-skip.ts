@@ -8,7 +8,8 @@ import { describeError } from '../core/errors.js';
 import { LedgerOutcome } from '../core/ledger-model.js';
 import { decideSkipByBuild } from '../core/release-order.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import { type BuildDeployRequest, type BuildDeployResult, BuildStatus, type DeployLog } from './deploy-build.js';
+import { type BuildDeployRequest, type BuildDeployResult, BuildStatus } from './build-request.js';
+import type { DeployLog } from './deploy-log.js';
 import { readCurrent, recordAttempt, startAttempt } from './ledger.js';
 import { type StageResult, StageStatus } from './release-stage.js';
 

@@ -7,7 +7,7 @@ import type { LambdaPort } from '../aws/lambda.js';
 import type { Target } from '../core/config.js';
 import { describeError, isFerryError } from '../core/errors.js';
 import { planPrune } from '../core/prune-plan.js';
-import type { DeployLog } from './deploy-build.js';
+import type { DeployLog } from './deploy-log.js';
 
 export interface PruneResult {
   readonly targetId: string;

@@ -20,7 +20,7 @@ import { shouldPrune } from '../core/prune-plan.js';
 import { decideReleaseOrder } from '../core/release-order.js';
 import { buildSessionName } from '../core/session-name.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import type { DeployLog } from './deploy-build.js';
+import type { DeployLog } from './deploy-log.js';
 import { deployToTargets, type TargetOutcome, TargetStatus } from './deploy-stage.js';
 import { type HeldLease, type LeaseLost, withLease } from './lease.js';
 import { readCurrent, recordAttempt, startAttempt } from './ledger.js';

@@ -25,7 +25,7 @@ import {
 } from '../core/rollback-plan.js';
 import { buildSessionName } from '../core/session-name.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import type { DeployLog } from './deploy-build.js';
+import type { DeployLog } from './deploy-log.js';
 import { DEFAULT_DEPLOY_TARGET_OPTIONS, parseVersionDescription } from './deploy-target.js';
 import { withLease } from './lease.js';
 import { readCurrent, readHistory, recordAttempt, resolveCaller, startAttempt } from './ledger.js';

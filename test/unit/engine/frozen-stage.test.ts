@@ -2,18 +2,19 @@
  * No object can freeze a stage: a lease claiming to expire far in the future is taken over, and
  * with a build pattern an absurd build id never becomes a stage's current build.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
 import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.js';
 import { BuildStatus, deployBuild } from '../../../src/engine/deploy-build.js';
-import { createMemoryRuntime, type MemoryRuntime } from '../../support/memory-runtime.js';
 import { recordLog } from '../../support/record-log.js';
+import { startUnitWorld, type UnitWorld } from '../../support/unit-world.js';
 import { makeZip } from '../../support/zips.js';
 
 const BUCKET = 'ferry-artifacts-111111111111';
-const config = parseConfig({
+const rawConfig = {
   artifactBucket: BUCKET,
   region: 'eu-west-1',
+  externalId: 'ferry-ext',
   stages: [{ name: 'dev' }, { name: 'prod' }],
   apps: {
     'orders-api': {
@@ -21,17 +22,17 @@ const config = parseConfig({
       targets: { dev: [{ account: '222222222222', function: 'orders-api' }] },
     },
   },
-});
+};
+const config = parseConfig(rawConfig);
 const app = config.apps['orders-api'];
 if (!app) throw new Error('config');
 
-let world: MemoryRuntime;
+let world: UnitWorld;
 const log = recordLog();
 
 async function upload(build: string) {
   const zip = await makeZip([{ name: 'index.mjs', content: `export const build = '${build}';` }]);
-  const key = `artifacts/orders-api/${build}.zip`;
-  const versionId = world.s3.addArtifact(BUCKET, key, zip);
+  const { key, versionId } = await world.putArtifact('orders-api', build, zip);
   return deployBuild(world.runtime, log, {
     app: app as NonNullable<typeof app>,
     build,
@@ -42,20 +43,24 @@ async function upload(build: string) {
   });
 }
 
-beforeEach(() => {
-  world = createMemoryRuntime(config);
+beforeEach(async () => {
+  world = await startUnitWorld(rawConfig);
 });
+afterEach(() => world.stop());
 
 describe('nothing can freeze a stage', () => {
   it('a lease that claims to expire in the year 9999 is corrupt: the next deployment takes it over', async () => {
-    await world.runtime.store.putJson(BUCKET, 'leases/orders-api/dev.json', {
-      owner: 'someone#1',
-      app: 'orders-api',
-      stage: 'dev',
-      build: 'x',
-      acquiredAt: '2026-11-23T08:00:00.000Z',
-      expiresAt: '9999-12-31T23:59:59.999Z',
-    });
+    await world.putObject(
+      'leases/orders-api/dev.json',
+      JSON.stringify({
+        owner: 'someone#1',
+        app: 'orders-api',
+        stage: 'dev',
+        build: 'x',
+        acquiredAt: '2026-11-23T08:00:00.000Z',
+        expiresAt: '9999-12-31T23:59:59.999Z',
+      }),
+    );
     const result = await upload('20261123-1');
     expect(result.status).toBe(BuildStatus.Succeeded);
   });
@@ -65,12 +70,12 @@ describe('nothing can freeze a stage', () => {
     const absurd = await upload('99999999999999');
     expect(absurd.status).toBe(BuildStatus.Rejected);
     expect(absurd.error?.message).toMatch(/does not match apps\.orders-api\.buildPattern/);
-    const entries = world.s3.docs<LedgerEntry>(BUCKET, 'ledger/orders-api/dev/entries/');
+    const entries = world.docs<LedgerEntry>('ledger/orders-api/dev/entries/');
     expect(entries.find((e) => e.build === '99999999999999')).toMatchObject({
       outcome: 'rejected',
       code: 'BUILD_PATTERN_MISMATCH',
     });
     expect((await upload('20261123-2')).status).toBe(BuildStatus.Succeeded);
-    expect(world.s3.read<CurrentState>(BUCKET, 'ledger/orders-api/dev/current.json')?.build).toBe('20261123-2');
+    expect(world.readJson<CurrentState>('ledger/orders-api/dev/current.json')?.build).toBe('20261123-2');
   });
 });
