@@ -255,6 +255,8 @@ describe('the execution role', () => {
       [
         `s3:GetObject ${bucketArn}/${config.artifactPrefix}*`,
         `s3:GetObjectVersion ${bucketArn}/${config.artifactPrefix}*`,
+        `s3:GetObjectAttributes ${bucketArn}/${config.artifactPrefix}*`,
+        `s3:GetObjectVersionAttributes ${bucketArn}/${config.artifactPrefix}*`,
         `s3:PutObject ${bucketArn}/${config.artifactPrefix}*`,
         `s3:GetObject ${bucketArn}/ledger/*`,
         `s3:PutObject ${bucketArn}/ledger/*`,
