@@ -295,6 +295,11 @@ function ferryExecutionPolicy(deployRoleArns: readonly string[], bucketArn: stri
         Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
         Resource: [`${bucketArn}/${prefix}*`, `${bucketArn}/ledger/*`, `${bucketArn}/leases/*`],
       },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'],
+        Resource: `${bucketArn}/${prefix}*`,
+      },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
       {
         Effect: 'Allow',

@@ -12,10 +12,20 @@ export interface DeclaredChecksum {
   readonly checksumType?: string;
 }
 
-/** A declared checksum in Lambda's CodeSha256 form (base64), ready to compare. */
+/**
+ * A declared checksum ready to compare: a SHA-256 in Lambda's CodeSha256 form (base64), or a
+ * multipart upload's composite (`<base64>-<N>`) that S3 computed, compared with the composite of
+ * the same part sizes ferry computes while reading.
+ */
 export interface ComparableChecksum {
   readonly sha256: string;
   readonly source: DeclaredChecksum['source'];
+  readonly composite?: true;
+}
+
+/** What ferry can check a composite against: the object's part sizes (GetObjectAttributes). */
+export interface CompositeContext {
+  readonly partSizes?: readonly number[];
 }
 
 const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
@@ -38,12 +48,28 @@ export function normalizeSha256(value: string): string | undefined {
  * fast. A composite checksum is refused: it is not a SHA-256 of the object, and skipping it would
  * deploy bytes nobody vouched for while the upload looks checksummed.
  */
-export function prepareDeclaredChecksums(declared: readonly DeclaredChecksum[]): ComparableChecksum[] {
+export function prepareDeclaredChecksums(
+  declared: readonly DeclaredChecksum[],
+  context: CompositeContext = {},
+): ComparableChecksum[] {
   const comparable: ComparableChecksum[] = [];
   for (const { sha256, source, checksumType } of declared) {
     const trimmed = sha256.trim();
     const composite =
       COMPOSITE_SUFFIX.test(trimmed) && normalizeSha256(trimmed.replace(COMPOSITE_SUFFIX, '')) !== undefined;
+    // S3 computed this one for a multipart upload (aws s3 cp over 8 MB, ferry upload): with the
+    // part sizes ferry recomputes it from the bytes. A composite in metadata is a user's
+    // declaration of something ferry cannot recompute, and stays a rejection.
+    if (
+      composite &&
+      source === 'ChecksumSHA256' &&
+      checksumType !== 'FULL_OBJECT' &&
+      context.partSizes !== undefined &&
+      Number(trimmed.split('-').at(-1)) === context.partSizes.length
+    ) {
+      comparable.push({ sha256: trimmed, source, composite: true });
+      continue;
+    }
     if (composite || checksumType === 'COMPOSITE') {
       throw new ArtifactError(
         ArtifactErrorCode.ChecksumUnverifiable,
@@ -73,14 +99,16 @@ export function assertChecksumsMatch(
   computedSha256: string,
   declared: readonly ComparableChecksum[],
   sizeBytes: number,
+  computedComposite?: string,
 ): void {
-  for (const { sha256, source } of declared) {
-    if (sha256 === computedSha256) continue;
+  for (const { sha256, source, composite } of declared) {
+    const computed = composite ? (computedComposite ?? 'not computed') : computedSha256;
+    if (sha256 === computed) continue;
     throw new ArtifactError(
       ArtifactErrorCode.ChecksumMismatch,
-      `The artifact's SHA-256 is ${computedSha256} but its ${source} declares ${sha256}: the object is not the ` +
+      `The artifact's ${composite ? "composite SHA-256 (over its parts' SHA-256s)" : 'SHA-256'} is ${computed} but its ${source} declares ${sha256}: the object is not the ` +
         'build CI checksummed (changed, truncated or corrupted on the way). Upload the build again.',
-      { context: { source, declared: sha256, computed: computedSha256, sizeBytes } },
+      { context: { source, declared: sha256, computed, sizeBytes } },
     );
   }
 }

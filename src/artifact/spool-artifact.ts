@@ -15,6 +15,8 @@ export interface SpoolOptions {
   readonly keepBytesUpTo: number;
   /** The size S3 announced, when known: kept bytes then go straight into one buffer of that size. */
   readonly expectedBytes?: number;
+  /** A multipart object's part sizes, in order: the composite SHA-256 over them is computed too. */
+  readonly partSizes?: readonly number[];
 }
 
 export interface SpooledArtifact {
@@ -22,6 +24,8 @@ export interface SpooledArtifact {
   readonly sha256: string;
   readonly sizeBytes: number;
   readonly bytes?: Buffer;
+  /** `<base64 SHA-256 of the parts' SHA-256 digests>-<N>`, when partSizes were given and add up to the size. */
+  readonly compositeSha256?: string;
 }
 
 /**
@@ -37,6 +41,7 @@ export async function spoolArtifact(
   const hash = createHash('sha256');
   let sizeBytes = 0;
   const keeper = createKeeper(options);
+  const parts = options.partSizes ? createPartHasher(options.partSizes) : undefined;
 
   async function* measure(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
@@ -54,6 +59,7 @@ export async function spoolArtifact(
         );
       }
       hash.update(chunk);
+      parts?.update(chunk);
       keeper.add(chunk, sizeBytes);
       yield chunk;
     }
@@ -62,7 +68,53 @@ export async function spoolArtifact(
   await pipeline(body, measure, createWriteStream(filePath, { flags: 'wx', mode: 0o600 }));
   const sha256 = hash.digest('base64');
   const bytes = keeper.finish(sizeBytes);
-  return bytes === undefined ? { sha256, sizeBytes } : { sha256, sizeBytes, bytes };
+  const compositeSha256 = parts?.finish(sizeBytes);
+  return {
+    sha256,
+    sizeBytes,
+    ...(bytes === undefined ? {} : { bytes }),
+    ...(compositeSha256 === undefined ? {} : { compositeSha256 }),
+  };
+}
+
+/**
+ * S3's COMPOSITE SHA-256 of a multipart object (S3 User Guide, "Checking object integrity"): the
+ * SHA-256 of the concatenated binary SHA-256 digests of its parts, then `-<part count>`. Computed
+ * over the same stream as the full-object hash, splitting chunks at the part boundaries.
+ */
+function createPartHasher(partSizes: readonly number[]) {
+  const digests: Buffer[] = [];
+  let index = 0;
+  let left = partSizes[0] ?? 0;
+  let current = createHash('sha256');
+  let overflow = false;
+  const closePart = () => {
+    digests.push(current.digest());
+    current = createHash('sha256');
+    index++;
+    left = partSizes[index] ?? 0;
+  };
+  return {
+    update(chunk: Uint8Array) {
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        if (index >= partSizes.length) {
+          overflow = true;
+          return;
+        }
+        const take = Math.min(left, chunk.byteLength - offset);
+        current.update(chunk.subarray(offset, offset + take));
+        offset += take;
+        left -= take;
+        if (left === 0) closePart();
+      }
+    },
+    finish(sizeBytes: number): string | undefined {
+      const total = partSizes.reduce((sum, size) => sum + size, 0);
+      if (overflow || total !== sizeBytes || digests.length !== partSizes.length) return undefined;
+      return `${createHash('sha256').update(Buffer.concat(digests)).digest('base64')}-${digests.length}`;
+    },
+  };
 }
 
 interface Keeper {

@@ -23,6 +23,8 @@ export interface VerifyOptions {
   /** The object's size from S3: an artifact known to be too large is rejected before reading a byte. */
   readonly contentLength?: number;
   readonly declared?: readonly DeclaredChecksum[];
+  /** A multipart object's part sizes (GetObjectAttributes): makes S3's composite ChecksumSHA256 verifiable. */
+  readonly partSizes?: readonly number[];
   /** Where the spooled copy goes; default os.tmpdir() (on Lambda, /tmp). */
   readonly tmpDir?: string;
 }
@@ -50,7 +52,9 @@ export async function verifyArtifact(body: ArtifactBody, options: VerifyOptions)
   const { limits, contentLength } = options;
   let declared: ReturnType<typeof prepareDeclaredChecksums>;
   try {
-    declared = prepareDeclaredChecksums(options.declared ?? []);
+    declared = prepareDeclaredChecksums(options.declared ?? [], {
+      ...(options.partSizes ? { partSizes: options.partSizes } : {}),
+    });
     if (contentLength !== undefined && contentLength > limits.maxArtifactBytes) {
       throw new ArtifactError(
         ArtifactErrorCode.TooLarge,
@@ -74,6 +78,7 @@ export async function verifyArtifact(body: ArtifactBody, options: VerifyOptions)
       // S3 announced more than will ever be kept: never buffer any of it.
       keepBytesUpTo: contentLength !== undefined && contentLength > options.keepBytesUpTo ? 0 : options.keepBytesUpTo,
       ...(contentLength === undefined ? {} : { expectedBytes: contentLength }),
+      ...(options.partSizes ? { partSizes: options.partSizes } : {}),
     });
     if (contentLength !== undefined && spooled.sizeBytes !== contentLength) {
       // A short read is a broken download, not a bad artifact: transient, so the invocation
@@ -83,7 +88,7 @@ export async function verifyArtifact(body: ArtifactBody, options: VerifyOptions)
         `Read ${spooled.sizeBytes} bytes of the artifact but S3 announced ${contentLength}: the download was cut short; retry.`,
       );
     }
-    assertChecksumsMatch(spooled.sha256, declared, spooled.sizeBytes);
+    assertChecksumsMatch(spooled.sha256, declared, spooled.sizeBytes, spooled.compositeSha256);
     const summary = await inspectZip(filePath, spooled.sizeBytes, limits);
     let disposed: Promise<void> | undefined;
     return {

@@ -3,6 +3,7 @@
  * writes (the ledger and leases). The only place that sends S3 commands.
  */
 import {
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -52,6 +53,11 @@ export type PutOutcome =
 export interface ObjectStorePort {
   getArtifact(location: ObjectLocation): Promise<ArtifactObject>;
   headArtifact(location: ObjectLocation): Promise<Omit<ArtifactObject, 'body'>>;
+  /**
+   * A multipart object's part sizes, in order (GetObjectAttributes ObjectParts), or undefined for
+   * an object uploaded in one part. Lets ferry recompute S3's composite checksum from the bytes.
+   */
+  getArtifactPartSizes?(location: ObjectLocation): Promise<number[] | undefined>;
   putArtifact(input: {
     bucket: string;
     key: string;
@@ -100,6 +106,32 @@ export function createObjectStore(client: S3Client): ObjectStorePort {
           }),
         );
         return headFields(out);
+      } catch (error) {
+        throw translateRead(error, location);
+      }
+    },
+
+    async getArtifactPartSizes(location) {
+      const sizes: number[] = [];
+      let marker: string | undefined;
+      try {
+        for (;;) {
+          const out = await client.send(
+            new GetObjectAttributesCommand({
+              Bucket: location.bucket,
+              Key: location.key,
+              ...(location.versionId ? { VersionId: location.versionId } : {}),
+              ObjectAttributes: ['ObjectParts'],
+              MaxParts: 1000,
+              ...(marker ? { PartNumberMarker: marker } : {}),
+            }),
+          );
+          const parts = out.ObjectParts;
+          if (!parts?.Parts?.length) return sizes.length > 0 ? sizes : undefined;
+          for (const part of parts.Parts) sizes.push(part.Size ?? 0);
+          if (!parts.IsTruncated) return sizes;
+          marker = parts.NextPartNumberMarker;
+        }
       } catch (error) {
         throw translateRead(error, location);
       }

@@ -46,12 +46,14 @@ export async function prepareArtifact(
   }
   const object = await store.getArtifact(location);
   const declared = declaredChecksums(object.checksumSha256, object.checksumType, object.metadata);
+  const partSizes = isComposite(object) ? await readPartSizes(store, location, object) : undefined;
   const verified = await verifyArtifact(object.body, {
     limits,
     // Same-Region targets read the pinned object version themselves: nothing is held in memory.
     keepBytesUpTo: 0,
     ...(object.contentLength === undefined ? {} : { contentLength: object.contentLength }),
     declared,
+    ...(partSizes ? { partSizes } : {}),
     ...(tmpDir ? { tmpDir } : {}),
   });
   const versionId = location.versionId ?? object.versionId;
@@ -73,6 +75,27 @@ export async function prepareArtifact(
       return verified.dispose();
     },
   };
+}
+
+/** S3's ChecksumSHA256 of a multipart upload: COMPOSITE, `<base64>-<N>`. */
+function isComposite(object: { checksumSha256?: string; checksumType?: string }): boolean {
+  return object.checksumType === 'COMPOSITE' || /-\d+$/.test(object.checksumSha256 ?? '');
+}
+
+/** The part sizes of the exact version being read; the body stream waits meanwhile (S3 holds it). */
+async function readPartSizes(
+  store: ObjectStorePort,
+  location: ObjectLocation,
+  object: { versionId?: string; body: AsyncIterable<Uint8Array> },
+): Promise<number[] | undefined> {
+  const versionId = location.versionId ?? object.versionId;
+  try {
+    return await store.getArtifactPartSizes?.({ ...location, ...(versionId ? { versionId } : {}) });
+  } catch (error) {
+    const body = object.body as { destroy?: () => void };
+    body.destroy?.();
+    throw error;
+  }
 }
 
 function declaredChecksums(

@@ -255,6 +255,8 @@ describe('the execution role', () => {
       [
         `s3:GetObject ${bucketArn}/${config.artifactPrefix}*`,
         `s3:GetObjectVersion ${bucketArn}/${config.artifactPrefix}*`,
+        `s3:GetObjectAttributes ${bucketArn}/${config.artifactPrefix}*`,
+        `s3:GetObjectVersionAttributes ${bucketArn}/${config.artifactPrefix}*`,
         `s3:PutObject ${bucketArn}/${config.artifactPrefix}*`,
         `s3:GetObject ${bucketArn}/ledger/*`,
         `s3:PutObject ${bucketArn}/ledger/*`,
@@ -290,7 +292,9 @@ describe('the execution role', () => {
         'logs:PutLogEvents',
         'logs:TagResource',
         's3:GetObject',
+        's3:GetObjectAttributes',
         's3:GetObjectVersion',
+        's3:GetObjectVersionAttributes',
         's3:ListBucket',
         's3:PutObject',
         'sqs:SendMessage',

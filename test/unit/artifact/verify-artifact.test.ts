@@ -193,6 +193,61 @@ describe('verifyArtifact: declared checksums', () => {
     expect(state.bytesPulled).toBe(0);
   });
 
+  describe('with the part sizes of a multipart upload (GetObjectAttributes)', () => {
+    const partsOf = (bytes: Buffer, sizes: number[]) => {
+      let offset = 0;
+      return sizes.map((size) => {
+        const part = bytes.subarray(offset, offset + size);
+        offset += size;
+        return part;
+      });
+    };
+    const compositeOf = (parts: Buffer[]) =>
+      `${createHash('sha256')
+        .update(Buffer.concat(parts.map((p) => createHash('sha256').update(p).digest())))
+        .digest('base64')}-${parts.length}`;
+
+    it('recomputes the composite ChecksumSHA256 S3 stored, across chunk boundaries, and accepts the artifact', async () => {
+      const third = Math.floor(zip.length / 3);
+      const sizes = [third, third, zip.length - 2 * third];
+      const declared: DeclaredChecksum = {
+        source: 'ChecksumSHA256',
+        sha256: compositeOf(partsOf(zip, sizes)),
+        checksumType: 'COMPOSITE',
+      };
+      // 7-byte chunks never line up with the part boundaries.
+      const artifact = await verifyArtifact(
+        trackedBody(zip, 7).body,
+        optionsWith({ declared: [declared], partSizes: sizes }),
+      );
+      expect(artifact.sha256).toBe(sha256Of(zip));
+      await artifact.dispose();
+    });
+
+    it('rejects a composite that the bytes do not produce as a mismatch', async () => {
+      const sizes = [zip.length - 100, 100];
+      const declared: DeclaredChecksum = {
+        source: 'ChecksumSHA256',
+        sha256: compositeOf(partsOf(Buffer.from(zip).fill(0, 0, 10), sizes)),
+        checksumType: 'COMPOSITE',
+      };
+      const error = await rejectionOf(
+        verifyArtifact(trackedBody(zip).body, optionsWith({ declared: [declared], partSizes: sizes })),
+      );
+      expect(error.code).toBe('ARTIFACT_CHECKSUM_MISMATCH');
+      expect(error.message).toMatch(/composite/);
+    });
+
+    it('still rejects a composite in metadata: a declaration ferry cannot recompute', async () => {
+      const sizes = [zip.length - 100, 100];
+      const declared: DeclaredChecksum = { source: 'metadata', sha256: compositeOf(partsOf(zip, sizes)) };
+      const error = await rejectionOf(
+        verifyArtifact(trackedBody(zip).body, optionsWith({ declared: [declared], partSizes: sizes })),
+      );
+      expect(error.code).toBe('ARTIFACT_CHECKSUM_UNVERIFIABLE');
+    });
+  });
+
   it('verifies a ChecksumSHA256 that S3 types FULL_OBJECT', async () => {
     const good = { source: 'ChecksumSHA256' as const, sha256: sha256Of(zip), checksumType: 'FULL_OBJECT' };
     await (await verifyBytes(zip, { declared: [good] })).dispose();

@@ -63,6 +63,8 @@ export function buildObjectCreatedRecord(input: {
   requestId: string;
   sequencer: string;
   configurationId: string;
+  /** ObjectCreated:Put, ObjectCreated:CompleteMultipartUpload… */
+  eventName?: string;
 }): S3EventRecord {
   const { object } = input;
   return {
@@ -70,7 +72,7 @@ export function buildObjectCreatedRecord(input: {
     eventSource: 'aws:s3',
     awsRegion: input.bucket.region,
     eventTime: new Date(object.lastModified).toISOString(),
-    eventName: 'ObjectCreated:Put',
+    eventName: input.eventName ?? 'ObjectCreated:Put',
     userIdentity: { principalId: toRequesterPrincipalId(input.caller, input.roleId) },
     requestParameters: { sourceIPAddress: '127.0.0.1' },
     responseElements: {

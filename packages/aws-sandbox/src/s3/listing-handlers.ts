@@ -116,7 +116,7 @@ function describeObject(object: StoredObject, encode: (value: string) => string)
     LastModified: formatS3Timestamp(object.lastModified),
     ETag: object.etag,
     ChecksumAlgorithm: object.checksum?.algorithm,
-    ChecksumType: object.checksum ? 'FULL_OBJECT' : undefined,
+    ChecksumType: object.checksum ? (object.checksumType ?? 'FULL_OBJECT') : undefined,
     Size: object.body.length,
     StorageClass: 'STANDARD',
   };

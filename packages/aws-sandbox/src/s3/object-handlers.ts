@@ -84,13 +84,13 @@ function verifyContentMd5(req: SandboxRequest): void {
   }
 }
 
-function readUserMetadata(headers: Readonly<Record<string, string>>): Record<string, string> {
+export function readUserMetadata(headers: Readonly<Record<string, string>>): Record<string, string> {
   const metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) if (name.startsWith('x-amz-meta-')) metadata[name] = value;
   return metadata;
 }
 
-function readStandardHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+export function readStandardHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const stored: Record<string, string> = { 'content-type': 'binary/octet-stream' };
   for (const name of STANDARD_HEADERS) if (headers[name] !== undefined) stored[name] = headers[name] as string;
   // aws-chunked is a transfer detail, not part of the object's Content-Encoding.
@@ -102,7 +102,13 @@ function readStandardHeaders(headers: Readonly<Record<string, string>>): Record<
   return stored;
 }
 
-function publishObjectCreated(ctx: S3Context, req: SandboxRequest, bucket: Bucket, stored: StoredObject): void {
+export function publishObjectCreated(
+  ctx: S3Context,
+  req: SandboxRequest,
+  bucket: Bucket,
+  stored: StoredObject,
+  eventName = 'ObjectCreated:Put',
+): void {
   const subscriptions = ctx.events.findSubscriptions(bucket.name, stored.key);
   if (subscriptions.length === 0) return;
   const sequencer = ctx.sequencer.next(stored.lastModified);
@@ -116,15 +122,22 @@ function publishObjectCreated(ctx: S3Context, req: SandboxRequest, bucket: Bucke
       requestId: req.requestId ?? '',
       sequencer,
       configurationId: subscription.id,
+      eventName,
     });
     ctx.events.publish(subscription.id, { Records: [record] });
   }
 }
 
 /** GetObject and HeadObject share lookup, permissions, conditions and headers. */
-function readObject(ctx: S3Context, req: SandboxRequest, bucket: Bucket, key: string): StoredObject {
+export function readObject(
+  ctx: S3Context,
+  req: SandboxRequest,
+  bucket: Bucket,
+  key: string,
+  actions: { current: string; version: string } = { current: 's3:GetObject', version: 's3:GetObjectVersion' },
+): StoredObject {
   const versionId = req.query.get('versionId') ?? undefined;
-  const action = versionId === undefined ? 's3:GetObject' : 's3:GetObjectVersion';
+  const action = versionId === undefined ? actions.current : actions.version;
   requireS3Action(ctx.iam, req.caller, bucket, action, toObjectArn(bucket.name, key));
   const found =
     versionId === undefined ? ctx.store.findCurrent(bucket, key) : ctx.store.findVersion(bucket, key, versionId);
@@ -222,7 +235,7 @@ function serveObject(
   // Checksums describe the whole object, so ranged reads do not carry them.
   if (object.checksum && !range && req.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED') {
     headers[headerNameOf(object.checksum.algorithm)] = object.checksum.value;
-    headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+    headers['x-amz-checksum-type'] = object.checksumType ?? 'FULL_OBJECT';
   }
   const body = range ? object.body.subarray(range.start, range.end + 1) : object.body;
   headers['content-length'] = String(body.length);

@@ -4,6 +4,7 @@
  * hosts.
  */
 import type { S3ObjectReader, SandboxRequest, SandboxService } from '../contracts.js';
+import { getObjectAttributes } from './attributes-handlers.js';
 import {
   createBucket,
   deleteBucket,
@@ -17,12 +18,19 @@ import {
   putBucketVersioning,
 } from './bucket-handlers.js';
 import { listObjectsV2, listObjectVersions } from './listing-handlers.js';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  MultipartUploads,
+  uploadPart,
+} from './multipart-handlers.js';
 import { deleteObject, getObject, headObject, putObject } from './object-handlers.js';
 import { requireS3Action, toObjectArn } from './s3-access.js';
 import type { S3Context, S3Handler, S3Target } from './s3-context.js';
 import { createNoSuchBucket, createNoSuchKey, renderS3Error, S3Error } from './s3-errors.js';
 
-const HANDLERS: Record<string, S3Handler> = {
+const BASE_HANDLERS: Record<string, S3Handler> = {
   CreateBucket: createBucket,
   HeadBucket: headBucket,
   DeleteBucket: deleteBucket,
@@ -37,11 +45,21 @@ const HANDLERS: Record<string, S3Handler> = {
   ListObjectVersions: listObjectVersions,
   PutObject: putObject,
   GetObject: getObject,
+  GetObjectAttributes: getObjectAttributes,
   HeadObject: headObject,
   DeleteObject: deleteObject,
 };
 
 export function createS3Service(ctx: S3Context): SandboxService {
+  // Multipart uploads in progress live as long as the service, like the objects they become.
+  const uploads = new MultipartUploads();
+  const HANDLERS: Record<string, S3Handler> = {
+    ...BASE_HANDLERS,
+    CreateMultipartUpload: createMultipartUpload(uploads),
+    UploadPart: uploadPart(uploads),
+    CompleteMultipartUpload: completeMultipartUpload(uploads),
+    AbortMultipartUpload: abortMultipartUpload(uploads),
+  };
   return {
     signingName: 's3',
     operation: (req) => nameOperation(req, resolveTarget(req)),
@@ -79,11 +97,14 @@ function nameOperation(req: SandboxRequest, target: S3Target): string {
     case 'PUT':
       return req.headers['x-amz-copy-source'] ? 'CopyObject' : has('partNumber') ? 'UploadPart' : 'PutObject';
     case 'GET':
-      return 'GetObject';
+      return has('attributes') ? 'GetObjectAttributes' : 'GetObject';
     case 'HEAD':
       return 'HeadObject';
     case 'DELETE':
-      return 'DeleteObject';
+      return has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
+    case 'POST':
+      if (has('uploads')) return 'CreateMultipartUpload';
+      return has('uploadId') ? 'CompleteMultipartUpload' : 'Unknown';
     default:
       return 'Unknown';
   }

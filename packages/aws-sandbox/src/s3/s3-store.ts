@@ -11,18 +11,31 @@ import type { DeclaredChecksum } from './checksums.js';
 export const VersioningStatus = { Unversioned: 'Unversioned', Enabled: 'Enabled', Suspended: 'Suspended' } as const;
 export type VersioningStatus = (typeof VersioningStatus)[keyof typeof VersioningStatus];
 
+/** How an object's checksum relates to its bytes: FULL_OBJECT covers them; COMPOSITE covers the parts' checksums. */
+export type ChecksumType = 'COMPOSITE' | 'FULL_OBJECT';
+
 export interface StoredObject {
   readonly key: string;
   readonly versionId: string;
   readonly isDeleteMarker: boolean;
   readonly body: Buffer;
-  /** Quoted hex MD5, as S3 returns it for single-part uploads. */
+  /** Quoted hex MD5 for single-part uploads; `"<md5 of the parts' MD5s>-<N>"` for multipart ones. */
   readonly etag: string;
   readonly lastModified: number;
   readonly metadata: Readonly<Record<string, string>>;
   /** Content-Type, Cache-Control… as sent, lower-cased names. */
   readonly standardHeaders: Readonly<Record<string, string>>;
   readonly checksum?: DeclaredChecksum;
+  /** Absent: FULL_OBJECT (every single-part upload). */
+  readonly checksumType?: ChecksumType;
+  /** A multipart upload's parts, in order: what GetObjectAttributes reports as ObjectParts. */
+  readonly parts?: readonly ObjectPart[];
+}
+
+export interface ObjectPart {
+  readonly size: number;
+  /** The part's checksum in the upload's algorithm, when it had one. */
+  readonly checksum?: string;
 }
 
 export interface Bucket {
@@ -42,6 +55,10 @@ export interface NewObject {
   readonly metadata: Record<string, string>;
   readonly standardHeaders: Record<string, string>;
   readonly checksum?: DeclaredChecksum;
+  readonly checksumType?: ChecksumType;
+  /** Multipart uploads compute their own ETag; default: the body's MD5. */
+  readonly etag?: string;
+  readonly parts?: readonly ObjectPart[];
   readonly now: number;
 }
 
@@ -93,11 +110,13 @@ export class S3Store {
       versionId: bucket.versioning === VersioningStatus.Enabled ? generateVersionId() : 'null',
       isDeleteMarker: false,
       body: input.body,
-      etag: `"${createHash('md5').update(input.body).digest('hex')}"`,
+      etag: input.etag ?? `"${createHash('md5').update(input.body).digest('hex')}"`,
       lastModified: input.now,
       metadata: input.metadata,
       standardHeaders: input.standardHeaders,
       ...(input.checksum ? { checksum: input.checksum } : {}),
+      ...(input.checksum && input.checksumType ? { checksumType: input.checksumType } : {}),
+      ...(input.parts ? { parts: input.parts } : {}),
     };
     this.addVersion(bucket, stored);
     return stored;
