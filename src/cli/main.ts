@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { BUILD_ID } from '../core/artifact-key.js';
+import { runAdopt } from './adopt.js';
 import { runConfigCheck } from './config-check.js';
 import { type CliDeps, type CommandContext, type CommonOptions, createCommandContext } from './context.js';
 import { runDeploy } from './deploy.js';
@@ -59,6 +60,9 @@ export async function main(): Promise<void> {
   process.exitCode = await runCli(process.argv.slice(2), {
     writeOut: (text) => process.stdout.write(text),
     writeErr: (text) => process.stderr.write(text),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
   });
 }
 
@@ -118,8 +122,11 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
   addCommonOptions(
     program
       .command('status')
-      .description('what runs where: apps × stages, read live from every target account, with drift flagged')
-      .option('--app <app>', 'only this app'),
+      .description(
+        'what runs where: apps × stages, read live from every target account, with drift flagged (exits 6 on drift, 4/5/1 when a target cannot be read)',
+      )
+      .option('--app <app>', 'only this app, one row per target')
+      .option('--wide', 'one row per target: live and recorded versions, and why a target is flagged'),
     { changes: false },
   ).action((options) => run(options, () => runStatus(ctx, options)));
 
@@ -159,6 +166,22 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
       .addOption(new Option('--to-version <version>', 'roll back to this Lambda version').argParser(parseVersion)),
     { changes: true },
   ).action((options) => run(options, () => runRollback(ctx, options)));
+
+  addCommonOptions(
+    program
+      .command('adopt')
+      .description(
+        "record what the aliases of functions ferry never deployed serve as each stage's starting point (ledger, with the caller)",
+      )
+      .option('--app <app>', 'only this app')
+      .option('--stage <stage>', 'only this stage')
+      .option(
+        '--build <build>',
+        "the build id to record (default: the version's ferry description, else 0-adopted)",
+        parseBuildId,
+      ),
+    { changes: true },
+  ).action((options) => run(options, () => runAdopt(ctx, options)));
 
   const config = program.command('config').description('inspect the configuration');
   addCommonOptions(

@@ -6,7 +6,7 @@
 import pLimit from 'p-limit';
 import type { Target } from '../core/config.js';
 import { assessTarget } from '../core/drift.js';
-import { describeError, InputError } from '../core/errors.js';
+import { describeError, type ErrorKind, InputError, isFerryError } from '../core/errors.js';
 import type { CurrentState } from '../core/ledger-model.js';
 import { buildSessionName } from '../core/session-name.js';
 import type { Runtime } from '../runtime/create-runtime.js';
@@ -33,7 +33,12 @@ export interface TargetStatusRow {
   readonly codeSha256?: string;
   readonly checksumMatches?: boolean;
   readonly drift: readonly string[];
+  /** Why the target could not be read (then nothing else about it is known). */
   readonly error?: string;
+  /** The error's stable code (a FerryError code, or the AWS error name). */
+  readonly errorCode?: string;
+  /** The FerryError kind, when it is one: decides the CLI's exit code. */
+  readonly errorKind?: ErrorKind;
 }
 
 export interface StageStatusRow {
@@ -127,7 +132,16 @@ async function readTarget(
       drift: assessed.drift,
     };
   } catch (error) {
-    return { ...base, drift: [], error: describeError(error) };
+    return {
+      ...base,
+      drift: [],
+      error: describeError(error),
+      ...(isFerryError(error)
+        ? { errorCode: error.code, errorKind: error.kind }
+        : error instanceof Error
+          ? { errorCode: error.name }
+          : {}),
+    };
   }
 }
 

@@ -30,8 +30,8 @@ Options:
   -h, --help               this text
 
 Example:
-  npm run -s sandbox -- --seed examples/sandbox-seed.yml --port 0 > .sandbox.env &
-  until [ -s .sandbox.env ]; do sleep 0.2; done; . ./.sandbox.env
+  npm run -s sandbox -- --seed seed.yml --port 0 > sandbox.env &
+  until [ -s sandbox.env ]; do sleep 0.2; done; . ./sandbox.env
   …
   npm run -s sandbox -- --stop; wait
 `;

@@ -69,11 +69,12 @@ function runBash(script: string, timeoutMs: number): Promise<{ code: number | nu
 describe('the README block "Try the CLI against the sandbox"', () => {
   it('runs verbatim from the repository root and exits 0', { timeout: 600_000 }, async () => {
     const block = extractTryBlock(readFileSync(new URL('README.md', ROOT), 'utf8'));
-    for (const command of ['upload', 'deploy', 'status', 'history', 'promote', 'rollback']) {
+    for (const command of ['upload', 'deploy', 'status', 'history', 'promote', 'rollback', 'adopt']) {
       expect(block).toMatch(new RegExp(`npx ferry ${command}\\b`));
     }
     const run = await runBash(block, 560_000);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('6 stage(s) adopted');
     expect(run.stdout).toContain('orders-api build 2: succeeded');
     expect(run.stdout).toMatch(/promoted 2 from dev to staging/);
     expect(run.stdout).toMatch(/rolled dev back from 2 to 1/);
