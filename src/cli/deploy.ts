@@ -9,6 +9,7 @@ import type { AppConfig, FerryConfig, Target } from '../core/config.js';
 import { describePlan } from '../core/deploy-plan.js';
 import { InputError } from '../core/errors.js';
 import { CopyKind, FERRY_COPY_METADATA_KEY } from '../core/staged-copy.js';
+import { didYouMean } from '../core/suggest.js';
 import type { BuildDeployResult, Trigger } from '../engine/deploy-build.js';
 import type { TargetOutcome } from '../engine/deploy-stage.js';
 import type { Runtime } from '../runtime/create-runtime.js';
@@ -137,7 +138,10 @@ export function selectTargets(
   if (!config.stages.some((s) => s.name === stage)) {
     throw new InputError(
       'UNKNOWN_STAGE',
-      `No stage '${stage}' is configured. Stages: ${config.stages.map((s) => s.name).join(', ')}.`,
+      `No stage '${stage}' is configured.${didYouMean(
+        stage,
+        config.stages.map((s) => s.name),
+      )} Stages: ${config.stages.map((s) => s.name).join(', ')}.`,
       { context: { stage } },
     );
   }

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { type AwsErrorContext, translateAwsError } from '../aws/sdk-errors.js';
 import { BUILD_ID } from '../core/artifact-key.js';
 import { runAdopt } from './adopt.js';
 import { runConfigCheck } from './config-check.js';
@@ -81,7 +82,8 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
   const run = async (options: CommonOptions, command: () => Promise<ExitCode>) => {
     try {
       setExitCode(await command());
-    } catch (error) {
+    } catch (thrown) {
+      const error = translateAwsError(thrown, awsErrorContext(ctx, options)) ?? thrown;
       const code = exitCodeForError(error);
       reportError(ctx.io, error, ctx.debug);
       if (options.json) writeJson(ctx.io, { status: 'error', exitCode: code, error: serializeError(error) });
@@ -190,6 +192,18 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
   ).action((options) => run(options, () => runConfigCheck(ctx, options)));
 
   return program;
+}
+
+/** What an AWS error message should name: the Region ferry's clients used and the endpoint override. */
+function awsErrorContext(ctx: CommandContext, options: CommonOptions): AwsErrorContext {
+  let region = options.region;
+  try {
+    region ??= ctx.loadConfig(options).config.region;
+  } catch {
+    // The configuration is what failed: the message does without the Region.
+  }
+  const endpoint = ctx.deps.env.AWS_ENDPOINT_URL;
+  return { ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) };
 }
 
 function addCommonOptions(command: Command, { changes }: { changes: boolean }): Command {

@@ -3,6 +3,7 @@
  * codes by failure kind, `--json` rendering, plain aligned tables, one progress line per finished
  * target, and error reporting that never shows a stack trace unless FERRY_DEBUG=1.
  */
+import { translateAwsError } from '../aws/sdk-errors.js';
 import { type ErrorKind, isFerryError } from '../core/errors.js';
 import type { TargetOutcome } from '../engine/deploy-stage.js';
 
@@ -60,8 +61,8 @@ export class UsageError extends Error {
 /** The exit code for an error thrown by a command or returned in a result. */
 export function exitCodeForError(error: unknown): ExitCode {
   if (error instanceof UsageError) return ExitCode.Usage;
-  if (!isFerryError(error)) return ExitCode.Failed;
-  return exitCodeForErrorKind(error.kind);
+  const known = isFerryError(error) ? error : translateAwsError(error);
+  return known ? exitCodeForErrorKind(known.kind) : ExitCode.Failed;
 }
 
 /** The exit code for a FerryError kind (undefined: an error ferry did not classify, 1). */
@@ -105,7 +106,8 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 /** A log-safe view of an error: FerryError's own fields, never a cause's raw payload. */
 export function serializeError(error: unknown): Record<string, unknown> {
-  if (isFerryError(error)) return error.toJSON();
+  const known = isFerryError(error) ? error : translateAwsError(error);
+  if (known) return known.toJSON();
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { message: String(error) };
 }
@@ -191,7 +193,8 @@ export function createProgress(io: CliIo, stage?: string): (outcome: TargetOutco
 
 /** An error as one line for people: the FerryError message says what to do. */
 export function describeShort(error: unknown): string {
-  if (isFerryError(error)) return `${error.message} [${error.code}]`;
+  const known = isFerryError(error) ? error : translateAwsError(error);
+  if (known) return `${known.message} [${known.code}]`;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
