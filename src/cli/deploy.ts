@@ -15,7 +15,6 @@ import type { TargetOutcome } from '../engine/deploy-stage.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { CommandContext, CommonOptions } from './context.js';
 import {
-  createProgress,
   describeShort,
   ExitCode,
   exitCodeForError,
@@ -26,6 +25,7 @@ import {
   UsageError,
   writeJson,
 } from './output.js';
+import { startProgress } from './progress.js';
 import { applyUpload, findApp, formatBuildId, planUpload, readLocalArtifact } from './upload.js';
 
 export interface DeployOptions extends CommonOptions {
@@ -113,16 +113,19 @@ export async function runDeploy(ctx: CommandContext, source: string, options: De
   }
 
   const engine = await ctx.engine();
-  const result = await engine.deployBuild(runtime, ctx.log, {
-    app,
-    build,
-    location: { ...location, region: config.region },
-    stages: [options.stage],
-    trigger: CLI_TRIGGER,
-    ...(options.dryRun ? { dryRun: true } : {}),
-    targetFilter: (target) => ids.has(target.id),
-    onTargetDone: createProgress(ctx.io, options.stage),
-  });
+  const progress = startProgress(ctx.io, ctx.deps.env, options.stage, options.dryRun ? [] : targets, options);
+  const result = await engine
+    .deployBuild(runtime, ctx.log, {
+      app,
+      build,
+      location: { ...location, region: config.region },
+      stages: [options.stage],
+      trigger: CLI_TRIGGER,
+      ...(options.dryRun ? { dryRun: true } : {}),
+      targetFilter: (target) => ids.has(target.id),
+      onTargetDone: progress.onTargetDone,
+    })
+    .finally(() => progress.stop());
   if (options.json) writeJson(ctx.io, toBuildResultJson(result));
   else ctx.io.writeOut(describeBuildResult(result));
   return exitCodeForBuild(result);
