@@ -12,7 +12,29 @@ import { createScheduledPromotionHandler } from '../../src/handlers/scheduled-pr
 import { DEMO_CONFIG } from './demo-config.js';
 import { type FerryWorld, startFerryWorld } from './ferry-world.js';
 
-const out = (line = '') => process.stdout.write(`${line}\n`);
+/** Lines are wrapped to the terminal (or COLUMNS, else 100 columns), continuing under their text. */
+const WIDTH = process.stdout.columns || Number(process.env.COLUMNS) || 100;
+const out = (line = '') => {
+  const indent = ' '.repeat(/^\s*(?:\S+ )?/.exec(line)?.[0].length ?? 0);
+  const [first = '', ...rest] = wrapLine(line, WIDTH, indent);
+  process.stdout.write(`${[first, ...rest].join('\n')}\n`);
+};
+
+function wrapLine(line: string, width: number, indent: string): string[] {
+  if (line.length <= width) return [line];
+  const lead = /^\s*/.exec(line)?.[0] ?? '';
+  const lines: string[] = [];
+  let current = lead;
+  for (const word of line.slice(lead.length).split(' ')) {
+    const candidate = current.trim() === '' ? `${current}${word}` : `${current} ${word}`;
+    if (candidate.length > width && current.trim() !== '') {
+      lines.push(current);
+      current = `${indent}${word}`;
+    } else current = candidate;
+  }
+  lines.push(current);
+  return lines;
+}
 const step = (n: number, text: string) => out(`\n${n}. ${text}`);
 
 /** Prints one short line per target outcome, in place of the JSON logs a Lambda would write. */
@@ -38,6 +60,22 @@ function narrate(): DeployLog {
   return { info: say('✔'), warn: say('!'), error: say('✘') };
 }
 
+/** Uploads as CI does, and says so: every deployment below follows an upload announced here. */
+async function upload(
+  world: FerryWorld,
+  app: string,
+  build: string,
+  zip: Buffer,
+  metadata: Record<string, string> = {},
+) {
+  const key = `${world.config.artifactPrefix}${app}/${build}.zip`;
+  const commit = metadata.commit ? `, commit ${metadata.commit}` : '';
+  out(
+    `   ↑ CI uploads build ${build} of ${app} (${zip.length} bytes${commit}) to s3://${world.config.artifactBucket}/${key}`,
+  );
+  await world.upload(app, build, zip, metadata);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   // ferry targets Lambda's nodejs22.x; the SDK's notice about running on Node 20 is noise here.
@@ -56,25 +94,25 @@ async function main(): Promise<void> {
     const log = narrate();
     world.connectUploadHandler(runtime, log);
 
-    step(
-      2,
-      'CI uploads build 1 of orders-api to s3://ferry-artifacts-111111111111/artifacts/orders-api/1.zip; the S3 event invokes ferry.',
-    );
-    await world.upload('orders-api', '1', await makeFunctionZip('build 1'), { commit: 'a1b2c3d' });
+    step(2, 'A first build: its S3 event invokes ferry, which deploys it to every dev target.');
+    await upload(world, 'orders-api', '1', await makeFunctionZip('build 1'), { commit: 'a1b2c3d' });
     await world.sandbox.drainEvents();
 
-    step(3, 'The same event arrives twice (S3 delivers at least once): ferry converges, no duplicate version.');
+    step(
+      3,
+      'CI uploads build 2, and S3 delivers its event twice (at least once): ferry converges, one new version only.',
+    );
     world.sandbox.events.setFaults({ duplicate: 2 });
-    await world.upload('orders-api', '2', await makeFunctionZip('build 2'), { commit: 'e4f5a6b' });
+    await upload(world, 'orders-api', '2', await makeFunctionZip('build 2'), { commit: 'e4f5a6b' });
     await world.sandbox.drainEvents();
     world.sandbox.events.setFaults({ duplicate: 1 });
 
     step(4, 'A corrupt upload is rejected before it reaches any account.');
-    await world.upload('orders-api', '3', Buffer.from('this is not a zip'));
+    await upload(world, 'orders-api', '3', Buffer.from('this is not a zip'));
     await world.sandbox.drainEvents();
 
     step(5, 'Build 1 arrives again, late (S3 events can be minutes late): older than what dev runs, so it is skipped.');
-    await world.upload('orders-api', '1', await makeFunctionZip('build 1'), { commit: 'a1b2c3d' });
+    await upload(world, 'orders-api', '1', await makeFunctionZip('build 1'), { commit: 'a1b2c3d' });
     await world.sandbox.drainEvents();
 
     step(6, 'EventBridge fires the dev → staging promotion: the same bytes go into account 333333333333.');

@@ -9,12 +9,12 @@ import type { AppConfig, FerryConfig, Target } from '../core/config.js';
 import { describePlan } from '../core/deploy-plan.js';
 import { InputError } from '../core/errors.js';
 import { CopyKind, FERRY_COPY_METADATA_KEY } from '../core/staged-copy.js';
+import { didYouMean } from '../core/suggest.js';
 import type { BuildDeployResult, Trigger } from '../engine/deploy-build.js';
 import type { TargetOutcome } from '../engine/deploy-stage.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { CommandContext, CommonOptions } from './context.js';
 import {
-  createProgress,
   describeShort,
   ExitCode,
   exitCodeForError,
@@ -25,6 +25,7 @@ import {
   UsageError,
   writeJson,
 } from './output.js';
+import { startProgress } from './progress.js';
 import { applyUpload, findApp, formatBuildId, planUpload, readLocalArtifact } from './upload.js';
 
 export interface DeployOptions extends CommonOptions {
@@ -112,16 +113,19 @@ export async function runDeploy(ctx: CommandContext, source: string, options: De
   }
 
   const engine = await ctx.engine();
-  const result = await engine.deployBuild(runtime, ctx.log, {
-    app,
-    build,
-    location: { ...location, region: config.region },
-    stages: [options.stage],
-    trigger: CLI_TRIGGER,
-    ...(options.dryRun ? { dryRun: true } : {}),
-    targetFilter: (target) => ids.has(target.id),
-    onTargetDone: createProgress(ctx.io, options.stage),
-  });
+  const progress = startProgress(ctx.io, ctx.deps.env, options.stage, options.dryRun ? [] : targets, options);
+  const result = await engine
+    .deployBuild(runtime, ctx.log, {
+      app,
+      build,
+      location: { ...location, region: config.region },
+      stages: [options.stage],
+      trigger: CLI_TRIGGER,
+      ...(options.dryRun ? { dryRun: true } : {}),
+      targetFilter: (target) => ids.has(target.id),
+      onTargetDone: progress.onTargetDone,
+    })
+    .finally(() => progress.stop());
   if (options.json) writeJson(ctx.io, toBuildResultJson(result));
   else ctx.io.writeOut(describeBuildResult(result));
   return exitCodeForBuild(result);
@@ -137,7 +141,10 @@ export function selectTargets(
   if (!config.stages.some((s) => s.name === stage)) {
     throw new InputError(
       'UNKNOWN_STAGE',
-      `No stage '${stage}' is configured. Stages: ${config.stages.map((s) => s.name).join(', ')}.`,
+      `No stage '${stage}' is configured.${didYouMean(
+        stage,
+        config.stages.map((s) => s.name),
+      )} Stages: ${config.stages.map((s) => s.name).join(', ')}.`,
       { context: { stage } },
     );
   }

@@ -4,6 +4,7 @@
  */
 
 import type { FerryConfig } from '../core/config.js';
+import type { adopt } from '../engine/adopt.js';
 import type { deployBuild } from '../engine/deploy-build.js';
 import type { readHistory } from '../engine/ledger.js';
 import type { promote } from '../engine/promote.js';
@@ -13,6 +14,7 @@ import type { readStatus } from '../engine/status.js';
 import type { Runtime, RuntimeOptions } from '../runtime/create-runtime.js';
 
 export interface CliEngine {
+  readonly adopt: typeof adopt;
   readonly deployBuild: typeof deployBuild;
   readonly promote: typeof promote;
   readonly rollback: typeof rollback;
@@ -22,13 +24,14 @@ export interface CliEngine {
 }
 
 export async function loadEngine(): Promise<CliEngine> {
-  const [build, promotion, back, status, ledger, staged] = await Promise.all([
+  const [build, promotion, back, status, ledger, staged, adoption] = await Promise.all([
     import('../engine/deploy-build.js'),
     import('../engine/promote.js'),
     import('../engine/rollback.js'),
     import('../engine/status.js'),
     import('../engine/ledger.js'),
     import('../engine/staged-copy.js'),
+    import('../engine/adopt.js'),
   ]);
   return {
     deployBuild: build.deployBuild,
@@ -37,6 +40,7 @@ export async function loadEngine(): Promise<CliEngine> {
     readStatus: status.readStatus,
     readHistory: ledger.readHistory,
     recordDirectDeployCopy: staged.recordDirectDeployCopy,
+    adopt: adoption.adopt,
   };
 }
 

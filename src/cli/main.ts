@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { type AwsErrorContext, translateAwsError } from '../aws/sdk-errors.js';
 import { BUILD_ID } from '../core/artifact-key.js';
+import { runAdopt } from './adopt.js';
 import { runConfigCheck } from './config-check.js';
 import { type CliDeps, type CommandContext, type CommonOptions, createCommandContext } from './context.js';
 import { runDeploy } from './deploy.js';
@@ -59,6 +61,9 @@ export async function main(): Promise<void> {
   process.exitCode = await runCli(process.argv.slice(2), {
     writeOut: (text) => process.stdout.write(text),
     writeErr: (text) => process.stderr.write(text),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
   });
 }
 
@@ -77,7 +82,8 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
   const run = async (options: CommonOptions, command: () => Promise<ExitCode>) => {
     try {
       setExitCode(await command());
-    } catch (error) {
+    } catch (thrown) {
+      const error = translateAwsError(thrown, awsErrorContext(ctx, options)) ?? thrown;
       const code = exitCodeForError(error);
       reportError(ctx.io, error, ctx.debug);
       if (options.json) writeJson(ctx.io, { status: 'error', exitCode: code, error: serializeError(error) });
@@ -118,8 +124,11 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
   addCommonOptions(
     program
       .command('status')
-      .description('what runs where: apps × stages, read live from every target account, with drift flagged')
-      .option('--app <app>', 'only this app'),
+      .description(
+        'what runs where: apps × stages, read live from every target account, with drift flagged (exits 6 on drift, 4/5/1 when a target cannot be read)',
+      )
+      .option('--app <app>', 'only this app, one row per target')
+      .option('--wide', 'one row per target: live and recorded versions, and why a target is flagged'),
     { changes: false },
   ).action((options) => run(options, () => runStatus(ctx, options)));
 
@@ -160,6 +169,22 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
     { changes: true },
   ).action((options) => run(options, () => runRollback(ctx, options)));
 
+  addCommonOptions(
+    program
+      .command('adopt')
+      .description(
+        "record what the aliases of functions ferry never deployed serve as each stage's starting point (ledger, with the caller)",
+      )
+      .option('--app <app>', 'only this app')
+      .option('--stage <stage>', 'only this stage')
+      .option(
+        '--build <build>',
+        "the build id to record (default: the version's ferry description, else 0-adopted)",
+        parseBuildId,
+      ),
+    { changes: true },
+  ).action((options) => run(options, () => runAdopt(ctx, options)));
+
   const config = program.command('config').description('inspect the configuration');
   addCommonOptions(
     config.command('check').description('validate the configuration and print the resolved stages, targets and rules'),
@@ -167,6 +192,18 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
   ).action((options) => run(options, () => runConfigCheck(ctx, options)));
 
   return program;
+}
+
+/** What an AWS error message should name: the Region ferry's clients used and the endpoint override. */
+function awsErrorContext(ctx: CommandContext, options: CommonOptions): AwsErrorContext {
+  let region = options.region;
+  try {
+    region ??= ctx.loadConfig(options).config.region;
+  } catch {
+    // The configuration is what failed: the message does without the Region.
+  }
+  const endpoint = ctx.deps.env.AWS_ENDPOINT_URL;
+  return { ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) };
 }
 
 function addCommonOptions(command: Command, { changes }: { changes: boolean }): Command {

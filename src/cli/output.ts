@@ -3,13 +3,20 @@
  * codes by failure kind, `--json` rendering, plain aligned tables, one progress line per finished
  * target, and error reporting that never shows a stack trace unless FERRY_DEBUG=1.
  */
-import { isFerryError } from '../core/errors.js';
+import { translateAwsError } from '../aws/sdk-errors.js';
+import { type ErrorKind, isFerryError } from '../core/errors.js';
 import type { TargetOutcome } from '../engine/deploy-stage.js';
 
 /** Where a command writes: stdout carries the result, stderr progress and errors. */
 export interface CliIo {
   writeOut(text: string): void;
   writeErr(text: string): void;
+  /** stdout is a terminal (colour, tables fitted to its width). */
+  readonly stdoutIsTTY?: boolean;
+  /** stderr is a terminal (live progress). */
+  readonly stderrIsTTY?: boolean;
+  /** The terminal's width in columns. */
+  readonly columns?: number;
 }
 
 /** Exit codes by failure kind; scripts branch on these, so they never change meaning. */
@@ -25,6 +32,8 @@ export const ExitCode = {
   AccessDenied: 4,
   /** Conflict, throttling or timeout: retrying later may succeed. */
   Transient: 5,
+  /** `ferry status`: every target was read, and some do not serve what the ledger records. */
+  Drift: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -35,6 +44,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   3  input rejected: bad artifact, unknown app, stage or target, build out of order
   4  access denied (role assumption, bucket, permissions)
   5  conflict, throttling or timeout: retrying later may succeed
+  6  status: drift (an alias is not where the ledger says; \`ferry adopt\` for functions ferry never deployed)
+     (status exits 4, 5 or 1 when a target cannot be read, by the reason)
 
 Environment:
   FERRY_CONFIG_FILE, FERRY_CONFIG   the configuration (when --config is not given)
@@ -50,8 +61,13 @@ export class UsageError extends Error {
 /** The exit code for an error thrown by a command or returned in a result. */
 export function exitCodeForError(error: unknown): ExitCode {
   if (error instanceof UsageError) return ExitCode.Usage;
-  if (!isFerryError(error)) return ExitCode.Failed;
-  switch (error.kind) {
+  const known = isFerryError(error) ? error : translateAwsError(error);
+  return known ? exitCodeForErrorKind(known.kind) : ExitCode.Failed;
+}
+
+/** The exit code for a FerryError kind (undefined: an error ferry did not classify, 1). */
+export function exitCodeForErrorKind(kind: ErrorKind | undefined): ExitCode {
+  switch (kind) {
     case 'configuration':
       return ExitCode.Usage;
     case 'input':
@@ -91,21 +107,60 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 /** A log-safe view of an error: FerryError's own fields, never a cause's raw payload. */
 export function serializeError(error: unknown): Record<string, unknown> {
-  if (isFerryError(error)) return error.toJSON();
+  const known = isFerryError(error) ? error : translateAwsError(error);
+  if (known) return known.toJSON();
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { message: String(error) };
 }
 
+export interface TableOptions {
+  /** Fit every line into this many columns: the widest columns give way, their cells cut with '…'. */
+  readonly maxWidth?: number;
+  /** Styles a cell after layout (colour must not count towards widths); row -1 is the header. */
+  readonly style?: (text: string, row: number, column: number) => string;
+}
+
 /** Renders rows as a plain, aligned table (header, then one line per row); empty cells show '-'. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  options: TableOptions = {},
+): string {
   const cells = rows.map((row) => headers.map((_, i) => formatCell(row[i])));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
-  const line = (row: readonly string[]) =>
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => [...(row[i] ?? '')].length)));
+  if (options.maxWidth !== undefined) fitWidths(widths, options.maxWidth);
+  const line = (row: readonly string[], r: number) =>
     row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .map((cell, i) => {
+        const width = widths[i] ?? 0;
+        const cut = [...cell].length > width ? truncateCell(cell, width) : cell;
+        const padded = i === row.length - 1 ? cut : cut.padEnd(width);
+        return options.style ? options.style(padded, r, i) : padded;
+      })
       .join('  ')
       .trimEnd();
-  return `${[line(headers), ...cells.map(line)].join('\n')}\n`;
+  return `${[line(headers, -1), ...cells.map((row, r) => line(row, r))].join('\n')}\n`;
+}
+
+const MIN_COLUMN_WIDTH = 6;
+
+/** Narrows the widest column, one column at a time, until the line fits or nothing can give. */
+function fitWidths(widths: number[], maxWidth: number): void {
+  const total = () => widths.reduce((sum, w) => sum + w, 0) + 2 * Math.max(0, widths.length - 1);
+  while (total() > maxWidth) {
+    const widest = widths.reduce((best, w, i) => (w > (widths[best] ?? 0) ? i : best), 0);
+    const current = widths[widest] ?? 0;
+    if (current <= MIN_COLUMN_WIDTH) return;
+    // Down to the next widest column at most, so the cuts spread over the wide columns.
+    const next = Math.max(MIN_COLUMN_WIDTH, ...widths.filter((_, i) => i !== widest));
+    const excess = total() - maxWidth;
+    widths[widest] = Math.max(MIN_COLUMN_WIDTH, current - Math.max(1, Math.min(excess, current - next)));
+  }
+}
+
+function truncateCell(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
 }
 
 function formatCell(value: unknown): string {
@@ -139,7 +194,8 @@ export function createProgress(io: CliIo, stage?: string): (outcome: TargetOutco
 
 /** An error as one line for people: the FerryError message says what to do. */
 export function describeShort(error: unknown): string {
-  if (isFerryError(error)) return `${error.message} [${error.code}]`;
+  const known = isFerryError(error) ? error : translateAwsError(error);
+  if (known) return `${known.message} [${known.code}]`;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }

@@ -6,7 +6,8 @@
 import type { DeploymentSummary } from '../engine/deploy-summary.js';
 import type { PromotionResult } from '../engine/promote.js';
 import type { CommandContext, CommonOptions } from './context.js';
-import { createProgress, ExitCode, renderTable, writeJson } from './output.js';
+import { ExitCode, renderTable, writeJson } from './output.js';
+import { startProgress } from './progress.js';
 import { findApp } from './upload.js';
 
 export interface PromoteOptions extends CommonOptions {
@@ -22,16 +23,20 @@ export async function runPromote(ctx: CommandContext, options: PromoteOptions): 
   const { config } = ctx.loadConfig(options);
   findApp(config, options.app);
   const [runtime, engine] = await Promise.all([ctx.openRuntime(config), ctx.engine()]);
-  const result = await engine.promote(runtime, ctx.log, {
-    app: options.app,
-    from: options.from,
-    to: options.to,
-    trigger: 'cli',
-    ...(options.build ? { build: options.build } : {}),
-    ...(options.force ? { force: true } : {}),
-    ...(options.dryRun ? { dryRun: true } : {}),
-    onTargetDone: createProgress(ctx.io, options.to),
-  });
+  const targets = options.dryRun ? [] : (config.apps[options.app]?.targets[options.to] ?? []);
+  const progress = startProgress(ctx.io, ctx.deps.env, options.to, targets, options);
+  const result = await engine
+    .promote(runtime, ctx.log, {
+      app: options.app,
+      from: options.from,
+      to: options.to,
+      trigger: 'cli',
+      ...(options.build ? { build: options.build } : {}),
+      ...(options.force ? { force: true } : {}),
+      ...(options.dryRun ? { dryRun: true } : {}),
+      onTargetDone: progress.onTargetDone,
+    })
+    .finally(() => progress.stop());
   if (options.json) writeJson(ctx.io, result);
   else ctx.io.writeOut(renderPromotion(result));
   return exitCodeForPromotion(result);

@@ -11,6 +11,7 @@ import { formatArtifactKey } from '../core/artifact-key.js';
 import { checkBuildPattern } from '../core/build-pattern.js';
 import type { AppConfig, FerryConfig } from '../core/config.js';
 import { InputError, isFerryError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
 import type { CommandContext, CommonOptions } from './context.js';
 import { ExitCode, writeJson } from './output.js';
 
@@ -71,7 +72,7 @@ export function findApp(config: FerryConfig, name: string): AppConfig {
   if (app) return app;
   throw new InputError(
     'UNKNOWN_APP',
-    `No app '${name}' is configured. Known apps: ${Object.keys(config.apps).join(', ') || 'none'}.`,
+    `No app '${name}' is configured.${didYouMean(name, Object.keys(config.apps))} Known apps: ${Object.keys(config.apps).join(', ') || 'none'}.`,
     { context: { app: name } },
   );
 }

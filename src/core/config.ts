@@ -12,6 +12,7 @@ import { APP_NAME } from './artifact-key.js';
 import { compileBuildPattern } from './build-pattern.js';
 import { ConfigurationError } from './errors.js';
 import { LEASE_PREFIX, LEDGER_PREFIX } from './ledger-model.js';
+import { suggestName } from './suggest.js';
 import { buildTrafficSpec, type TrafficSpec, trafficSchema } from './traffic-config.js';
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -187,7 +188,10 @@ export function parseConfig(raw: unknown, source = 'configuration'): FerryConfig
   const reserved = findReservedKeys(raw);
   const result = rawConfigSchema.safeParse(raw);
   if (!result.success || reserved.length > 0) {
-    const problems = [...reserved, ...(result.success ? [] : result.error.issues.map(describeIssue))];
+    const problems = [
+      ...reserved,
+      ...(result.success ? [] : result.error.issues.map((issue) => describeIssue(issue, rawConfigSchema))),
+    ];
     throw new ConfigurationError('CONFIG_INVALID', `Invalid ${source}: ${problems.join('; ')}`, {
       context: { source, problems: problems.length },
     });
@@ -439,12 +443,23 @@ function reservedProblem(path: string): string {
 }
 
 /** zod/mini ships no message locale: say what was expected ourselves. */
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, root: z.core.$ZodType): string {
   const at = formatPath(issue.path);
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    case 'unrecognized_keys': {
+      // A typo gets the key it was probably meant to be: `keepVersion` (did you mean 'keepVersions'?).
+      const known = knownKeysAt(root, issue.path) ?? [];
+      const keys = issue.keys.map((k) => {
+        const near = suggestName(k, known);
+        return near === undefined ? `'${k}'` : `'${k}' (did you mean '${near}'?)`;
+      });
+      return `${at}: unknown key${issue.keys.length > 1 ? 's' : ''} ${keys.join(', ')}`;
+    }
     case 'invalid_type':
+      // YAML reads an unquoted 222222222222 as a number (and drops a leading zero): say how to write it.
+      if (issue.path.at(-1) === 'account' && issue.expected === 'string') {
+        return `${at}: expected a 12-digit AWS account id as a string: quote it in YAML ('222222222222'), since an unquoted id is read as a number and loses any leading zero`;
+      }
       return `${at}: expected ${issue.expected}`;
     case 'too_small':
       return `${at}: expected ${issue.origin === 'array' ? 'at least' : '≥'} ${String(issue.minimum)}${issue.origin === 'array' ? ' item(s)' : ''}`;
@@ -455,6 +470,29 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     default:
       return `${at}: ${issue.message}`;
   }
+}
+
+const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch', 'nonoptional']);
+
+/** The keys the schema allows for the object at `path` (undefined when it is not a known object). */
+function knownKeysAt(schema: z.core.$ZodType, path: ReadonlyArray<PropertyKey>): string[] | undefined {
+  type Def = { type: string; innerType?: Node; shape?: Record<string, Node>; valueType?: Node; element?: Node };
+  type Node = { _zod: { def: Def } };
+  const unwrap = (node: Node | undefined) => {
+    let current = node;
+    while (current && WRAPPERS.has(current._zod.def.type)) current = current._zod.def.innerType;
+    return current;
+  };
+  let node = unwrap(schema as unknown as Node);
+  for (const segment of path) {
+    const def = node?._zod.def;
+    if (def?.type === 'object') node = unwrap(def.shape?.[String(segment)]);
+    else if (def?.type === 'record') node = unwrap(def.valueType);
+    else if (def?.type === 'array') node = unwrap(def.element);
+    else return undefined;
+  }
+  const def = node?._zod.def;
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {

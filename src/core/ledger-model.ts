@@ -16,6 +16,8 @@ export const LedgerOutcome = {
   /** Not deployed on purpose: older than what the stage runs, or a build the stage was rolled back from. */
   Skipped: 'skipped',
   RolledBack: 'rolled-back',
+  /** `ferry adopt`: the versions the aliases already served, recorded as the stage's starting point. */
+  Adopted: 'adopted',
 } as const;
 export type LedgerOutcome = (typeof LedgerOutcome)[keyof typeof LedgerOutcome];
 
@@ -138,7 +140,15 @@ export function applyEntryToCurrent(current: CurrentState | undefined, entry: Le
     if (current === undefined || !entry.targets.some((t) => t.outcome === 'failed')) return undefined;
     return { ...current, ...stamp, lastFailureAt: entry.endedAt };
   }
-  if (entry.outcome !== LedgerOutcome.Succeeded && entry.outcome !== LedgerOutcome.RolledBack) return undefined;
+  // An adoption is a starting point only: once the stage has a recorded build, ferry's own history wins.
+  if (entry.outcome === LedgerOutcome.Adopted && current !== undefined) return undefined;
+  if (
+    entry.outcome !== LedgerOutcome.Succeeded &&
+    entry.outcome !== LedgerOutcome.RolledBack &&
+    entry.outcome !== LedgerOutcome.Adopted
+  ) {
+    return undefined;
+  }
   if (entry.codeSha256 === undefined) return undefined;
   const rollback = entry.outcome === LedgerOutcome.RolledBack;
   if (current !== undefined && !rollback && compareBuilds(entry.build, current.build) < 0) return undefined;

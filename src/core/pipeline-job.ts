@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 import { APP_NAME, BUILD_ID } from './artifact-key.js';
 import type { AppConfig, FerryConfig, Target } from './config.js';
 import { ConfigurationError, ErrorKind, type FerryError, InputError, InternalError, isFerryError } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 export interface ArtifactCredentials {
   readonly accessKeyId: string;
@@ -196,14 +197,17 @@ export function selectPipelineTargets(config: FerryConfig, params: PipelineParam
   if (!app) {
     throw new ConfigurationError(
       'UNKNOWN_APP',
-      `No app '${params.app}' is configured. Known apps: ${Object.keys(config.apps).join(', ') || 'none'}. Fix "app" in UserParameters or add the app to ferry's configuration.`,
+      `No app '${params.app}' is configured.${didYouMean(params.app, Object.keys(config.apps))} Known apps: ${Object.keys(config.apps).join(', ') || 'none'}. Fix "app" in UserParameters or add the app to ferry's configuration.`,
       { context: { app: params.app } },
     );
   }
   if (!config.stages.some((s) => s.name === params.stage)) {
     throw new ConfigurationError(
       'UNKNOWN_STAGE',
-      `No stage '${params.stage}'. Stages: ${config.stages.map((s) => s.name).join(', ')}. Fix "stage" in UserParameters.`,
+      `No stage '${params.stage}'.${didYouMean(
+        params.stage,
+        config.stages.map((s) => s.name),
+      )} Stages: ${config.stages.map((s) => s.name).join(', ')}. Fix "stage" in UserParameters.`,
       { context: { app: app.name, stage: params.stage } },
     );
   }

@@ -14,9 +14,7 @@ export function choosePreviousBuild(
   current: CurrentState | undefined,
   entriesNewestFirst: readonly LedgerEntry[],
 ): LedgerEntry | undefined {
-  const succeeded = entriesNewestFirst.filter(
-    (e) => e.outcome === LedgerOutcome.Succeeded || e.outcome === LedgerOutcome.RolledBack,
-  );
+  const succeeded = entriesNewestFirst.filter(isLiveEntry);
   if (current === undefined) return undefined;
   return succeeded
     .filter((e) => compareBuilds(e.build, current.build) < 0)
@@ -25,8 +23,15 @@ export function choosePreviousBuild(
 
 /** The newest successful entry of the stage for that build, which knows each target's version. */
 export function findBuildEntry(build: string, entriesNewestFirst: readonly LedgerEntry[]): LedgerEntry | undefined {
-  return entriesNewestFirst.find(
-    (e) => e.build === build && (e.outcome === LedgerOutcome.Succeeded || e.outcome === LedgerOutcome.RolledBack),
+  return entriesNewestFirst.find((e) => e.build === build && isLiveEntry(e));
+}
+
+/** An entry whose versions were live on the stage: a deployment, a rollback, or an adoption (the stage's starting point). */
+function isLiveEntry(e: LedgerEntry): boolean {
+  return (
+    e.outcome === LedgerOutcome.Succeeded ||
+    e.outcome === LedgerOutcome.RolledBack ||
+    e.outcome === LedgerOutcome.Adopted
   );
 }
 

@@ -18,6 +18,7 @@ import {
 } from '../core/promotion-plan.js';
 import { findServedDrift } from '../core/served-check.js';
 import { buildSessionName } from '../core/session-name.js';
+import { didYouMean } from '../core/suggest.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { BuildStatus, type DeployLog, deployBuild } from './deploy-build.js';
 import type { TargetOutcome } from './deploy-stage.js';
@@ -79,7 +80,7 @@ export async function promote(runtime: Runtime, log: DeployLog, req: PromoteRequ
   if (app === undefined) {
     throw new InputError(
       'UNKNOWN_APP',
-      `No app '${req.app}' is configured. Known apps: ${Object.keys(config.apps).join(', ') || 'none'}.`,
+      `No app '${req.app}' is configured.${didYouMean(req.app, Object.keys(config.apps))} Known apps: ${Object.keys(config.apps).join(', ') || 'none'}.`,
       {
         context: { app: req.app },
       },

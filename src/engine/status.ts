@@ -4,11 +4,13 @@
  * only; a target that cannot be read shows its error instead of failing the whole report.
  */
 import pLimit from 'p-limit';
+import { translateAwsError } from '../aws/sdk-errors.js';
 import type { Target } from '../core/config.js';
 import { assessTarget } from '../core/drift.js';
-import { describeError, InputError } from '../core/errors.js';
+import { describeError, type ErrorKind, InputError, isFerryError } from '../core/errors.js';
 import type { CurrentState } from '../core/ledger-model.js';
 import { buildSessionName } from '../core/session-name.js';
+import { didYouMean } from '../core/suggest.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { DEFAULT_DEPLOY_TARGET_OPTIONS, parseVersionDescription } from './deploy-target.js';
 import { readCurrent } from './ledger.js';
@@ -33,7 +35,12 @@ export interface TargetStatusRow {
   readonly codeSha256?: string;
   readonly checksumMatches?: boolean;
   readonly drift: readonly string[];
+  /** Why the target could not be read (then nothing else about it is known). */
   readonly error?: string;
+  /** The error's stable code (a FerryError code, or the AWS error name). */
+  readonly errorCode?: string;
+  /** The FerryError kind, when it is one: decides the CLI's exit code. */
+  readonly errorKind?: ErrorKind;
 }
 
 export interface StageStatusRow {
@@ -66,7 +73,7 @@ export async function readStatus(runtime: Runtime, req: StatusRequest): Promise<
   if (req.app !== undefined && apps.length === 0) {
     throw new InputError(
       'UNKNOWN_APP',
-      `No app '${req.app}' is configured. Known apps: ${Object.keys(config.apps).join(', ') || 'none'}.`,
+      `No app '${req.app}' is configured.${didYouMean(req.app, Object.keys(config.apps))} Known apps: ${Object.keys(config.apps).join(', ') || 'none'}.`,
     );
   }
   const limit = pLimit(config.concurrency);
@@ -126,8 +133,19 @@ async function readTarget(
       ...(assessed.checksumMatches === undefined ? {} : { checksumMatches: assessed.checksumMatches }),
       drift: assessed.drift,
     };
-  } catch (error) {
-    return { ...base, drift: [], error: describeError(error) };
+  } catch (thrown) {
+    // An SDK error becomes the ferry error that says what to do (and decides the exit code).
+    const error = isFerryError(thrown) ? thrown : (translateAwsError(thrown) ?? thrown);
+    return {
+      ...base,
+      drift: [],
+      error: describeError(error),
+      ...(isFerryError(error)
+        ? { errorCode: error.code, errorKind: error.kind }
+        : error instanceof Error
+          ? { errorCode: error.name }
+          : {}),
+    };
   }
 }
 

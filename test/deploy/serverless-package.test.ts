@@ -21,7 +21,6 @@ const { readVariables } = require('../../serverless/ferry-values.cjs') as {
 };
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const OSLS = path.join(ROOT, 'node_modules/osls/bin/serverless.js');
 const STAGE = 'dev';
 
 type Resource = {
@@ -40,6 +39,7 @@ type Statement = {
 };
 
 let workDir: string;
+let packageSummary = '';
 let template: { Resources: Record<string, Resource>; Outputs: Record<string, Loose> };
 const vars = readVariables(STAGE);
 const config = parseConfig(vars.ferry);
@@ -73,6 +73,7 @@ beforeAll(async () => {
     'package.json',
     'tsconfig.json',
     'serverless',
+    'scripts',
     'src',
     `variables.${STAGE}.yml`,
   ]) {
@@ -92,11 +93,13 @@ beforeAll(async () => {
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
   };
   try {
-    await promisify(execFile)(process.execPath, [OSLS, 'package', '--stage', STAGE, '--package', outDir], {
-      cwd: workDir,
-      env,
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    // `npm run package` is scripts/package.ts: it checks the variables, runs osls package, and says where and how big.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/package.ts', '--stage', STAGE, '--package', outDir],
+      { cwd: workDir, env, maxBuffer: 16 * 1024 * 1024 },
+    );
+    packageSummary = stdout;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`osls package failed:\n${stdout ?? ''}\n${stderr ?? ''}`);
@@ -106,6 +109,14 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('npm run package', () => {
+  it('says where the package is and how big it is', () => {
+    expect(packageSummary).toMatch(/^Packaged ferry for stage dev in out\/ \(\d+(\.\d)? (KiB|MiB) in 3 zip\(s\)\):$/m);
+    expect(packageSummary).toMatch(/^ {2}artifactUploaded\.zip +\d+(\.\d)? (KiB|MiB)$/m);
+    expect(packageSummary).toMatch(/^ {2}cloudformation-template-update-stack\.json +\d+/m);
+  });
 });
 
 describe('the packaged functions', () => {

@@ -1,7 +1,7 @@
 /**
  * Loopback-only admin routes under /_sandbox/, for clients in other processes (benchmarks, the
  * CLI's users): read the request log, add and clear faults, mint role credentials (the seeding
- * path, since AssumeRole refuses root keys). Not part of any AWS API.
+ * path, since AssumeRole refuses root keys), ask a standalone sandbox to stop. Not part of any AWS API.
  */
 import type { SandboxCredentials } from './accounts.js';
 import type { CloudWatchSandbox, SeedAlarmStateInput, SeedMetricAlarmInput } from './cloudwatch/cloudwatch-sandbox.js';
@@ -20,6 +20,8 @@ export interface AdminDeps {
   readonly eventbridge: { captured(filter?: CapturedEventFilter): CapturedEvent[] };
   /** Moves the sandbox clock forward and returns the new time (epoch ms). */
   readonly advanceClock: (ms: number) => number;
+  /** Asks the process that owns the sandbox to stop it (the CLI's `--stop`); absent in process. */
+  readonly requestShutdown?: () => void;
 }
 
 export interface AdminAnswer {
@@ -66,6 +68,12 @@ export function handleAdminRequest(deps: AdminDeps, method: string, url: URL, bo
         if (!Number.isFinite(ms) || ms < 0) return { status: 400, body: { message: 'advance needs {"ms": n ≥ 0}' } };
         return { status: 200, body: { now: deps.advanceClock(ms) } };
       });
+    case 'POST /shutdown':
+      if (!deps.requestShutdown)
+        return { status: 405, body: { message: 'this sandbox runs in a process that stops it' } };
+      // After the answer is written: the stop closes the server.
+      setImmediate(deps.requestShutdown);
+      return { status: 202, body: { stopping: true } };
     default:
       return { status: 404, body: { message: `no admin route ${route}` } };
   }

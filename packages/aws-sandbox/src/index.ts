@@ -78,6 +78,8 @@ export interface SandboxOptions {
   defaultRegion?: string;
   /** Overrides of the Lambda service's behaviour (update delay, rate limits…). */
   lambda?: Partial<LambdaSettings>;
+  /** Called on `POST /_sandbox/shutdown` (the standalone CLI stops itself); without it that route answers 405. */
+  onShutdownRequest?: () => void;
 }
 
 export interface CreateBucketInput {
@@ -240,6 +242,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       clock.advance(ms);
       return clock.now();
     },
+    ...(options.onShutdownRequest ? { requestShutdown: options.onShutdownRequest } : {}),
   };
   const transport = options.transport ?? 'http';
   const server =

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ZipFile } from 'yazl';
 import { z } from 'zod';
-import type { CreatedAccount, Sandbox } from './index.js';
+import type { CreatedAccount, Sandbox, SandboxCredentials } from './index.js';
 
 const policySchema = z.union([z.string(), z.object({ Statement: z.unknown() }).passthrough()]);
 
@@ -99,6 +99,24 @@ const seedSchema = z
           .strict(),
       )
       .default([]),
+    /**
+     * The identity of the printed environment: a session of this role, minted as an AWS service
+     * mints one for the role it runs as (a CI job's role). Root keys cannot assume roles.
+     */
+    session: z
+      .object({
+        /** `<account name or id>/<role name>`, or a role ARN. */
+        role: z.string(),
+        name: z
+          .string()
+          .regex(/^[\w+=,.@-]{2,64}$/)
+          .default('sandbox'),
+        durationSeconds: z.number().int().min(900).max(43200).default(3600),
+      })
+      .strict()
+      .optional(),
+    /** More variables for the printed environment (settings the tools under test read). */
+    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
   })
   .strict();
 
@@ -184,6 +202,29 @@ export async function applySeed(
     });
   }
   return accounts;
+}
+
+/**
+ * Credentials for the seed's `session` role (or undefined without one), for the printed
+ * environment: `role` is `<account name or id>/<role name>` or a role ARN.
+ */
+export function issueSeedSession(
+  sandbox: Sandbox,
+  seed: SeedFile,
+  accounts: ReadonlyMap<string, CreatedAccount>,
+): (SandboxCredentials & { roleArn: string }) | undefined {
+  if (!seed.session) return undefined;
+  const { role, name, durationSeconds } = seed.session;
+  let roleArn = role;
+  if (!role.startsWith('arn:')) {
+    const [account, roleName, ...rest] = role.split('/');
+    const accountId = accounts.get(account ?? '')?.accountId ?? (/^\d{12}$/.test(account ?? '') ? account : undefined);
+    if (!accountId || !roleName || rest.length > 0) {
+      throw new Error(`session.role "${role}": expected <account name or id>/<role name>, or a role ARN`);
+    }
+    roleArn = `arn:aws:iam::${accountId}:role/${roleName}`;
+  }
+  return { ...sandbox.issueRoleCredentials({ roleArn, sessionName: name, durationSeconds }), roleArn };
 }
 
 export function resolveSeedDir(path: string): string {

@@ -169,11 +169,18 @@ describe('the ferry CLI against the sandbox', () => {
     const lambda = new LambdaClient(world.sandbox.clientConfig(world.rootCredentials('222222222222'), REGION));
     await lambda.send(new UpdateAliasCommand({ FunctionName: 'orders-api', Name: 'live', FunctionVersion: '1' }));
 
-    const status = await ferry('status', '--app', 'orders-api');
-    expect(status.code, status.stderr).toBe(0);
+    const status = await ferry('status');
+    expect(status.code, status.stderr).toBe(6);
     expect(status.stdout).toMatch(/^APP +DEV$/m);
     expect(status.stdout).toMatch(/^orders-api +1 v1,2 .* DRIFT$/m);
-    expect(status.stdout).toContain('orders-api dev: 222222222222/eu-west-1/orders-api:live:');
+    expect(status.stdout).toContain(
+      'orders-api dev 222222222222/eu-west-1/orders-api:live: alias live points at version 1, the ledger says 2',
+    );
+    const wide = await ferry('status', '--app', 'orders-api');
+    expect(wide.code).toBe(6);
+    expect(wide.stdout).toMatch(
+      /^orders-api +dev +222222222222\/eu-west-1\/orders-api:live +- +1 +2 +1 +.* DRIFT +alias live points at version 1/m,
+    );
   });
 
   it('exits 4 naming the role when the deploy role cannot be assumed', async () => {

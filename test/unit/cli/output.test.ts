@@ -24,7 +24,7 @@ import {
 
 describe('exit codes', () => {
   it('are stable numbers', () => {
-    expect(ExitCode).toEqual({ Ok: 0, Failed: 1, Usage: 2, Rejected: 3, AccessDenied: 4, Transient: 5 });
+    expect(ExitCode).toEqual({ Ok: 0, Failed: 1, Usage: 2, Rejected: 3, AccessDenied: 4, Transient: 5, Drift: 6 });
   });
 
   it.each([

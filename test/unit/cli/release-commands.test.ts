@@ -192,26 +192,38 @@ describe('ferry status', () => {
         versions: { [API]: '7', [WORKER]: '6' },
         checksumMatches: false,
         drift: [`${API}: alias points at 5, the ledger says 7`],
-        targets: [],
+        targets: [
+          {
+            targetId: API,
+            account: '333333333333',
+            region: 'eu-west-1',
+            function: 'orders-api',
+            alias: 'live',
+            version: '7',
+            drift: ['alias points at 5, the ledger says 7'],
+          },
+        ],
       },
     ],
   };
 
-  it('renders apps × stages with build, versions, age and a drift mark, then the findings', async () => {
+  it('renders apps × stages with build, versions, age and a drift mark, then the findings, and exits 6 on drift', async () => {
     const harness = createHarness();
     const requests: unknown[] = [];
     harness.engine.readStatus = async (_runtime, request) => {
       requests.push(request);
       return report;
     };
-    const run = await harness.run('status', '--app', 'orders-api');
-    expect(run.code).toBe(0);
-    expect(requests).toEqual([{ app: 'orders-api' }]);
+    const run = await harness.run('status');
+    expect(run.code).toBe(6);
+    expect(requests).toEqual([{}]);
     expect(run.stdout).toBe(
       'APP         DEV             STAGING\n' +
         'orders-api  42 v4 2h01m ok  41 v7,6 30s DRIFT\n' +
         '\n' +
-        `  orders-api staging: ${API}: alias points at 5, the ledger says 7\n`,
+        `  orders-api staging ${API}: alias points at 5, the ledger says 7\n` +
+        '\n' +
+        '1 app stage(s) drifted.\n',
     );
   });
 
@@ -219,8 +231,8 @@ describe('ferry status', () => {
     const harness = createHarness();
     harness.engine.readStatus = async () => report;
     const run = await harness.run('status', '--json');
-    expect(run.code).toBe(0);
-    expect(run.json()).toEqual(report);
+    expect(run.code).toBe(6);
+    expect(run.json()).toEqual({ ...report, exitCode: 6 });
   });
 
   it('rejects an unknown app before reading any account (exit 3)', async () => {
