@@ -1,12 +1,5 @@
-/**
- * The engine every front shares (S3 upload, schedule, CodePipeline, CLI): one build of one app
- * into the targets of one or more stages. Verifies the artifact once, then releases it stage by
- * stage (lease → order check → deploy → ledger → prune → release, see release-stage.ts), and logs
- * one summary line per target. Every attempt, including rejected and skipped ones, is in the ledger.
- */
-import type { ObjectLocation } from '../aws/s3.js';
+
 import { checkBuildPattern } from '../core/build-pattern.js';
-import type { AppConfig, Target } from '../core/config.js';
 import { describePlan } from '../core/deploy-plan.js';
 import {
   ArtifactError,
@@ -16,7 +9,7 @@ import {
   isFerryError,
   isTransient,
 } from '../core/errors.js';
-import { type LedgerEntry, LedgerOutcome, type PipelineContext, Trigger } from '../core/ledger-model.js';
+import { type LedgerEntry, LedgerOutcome, Trigger } from '../core/ledger-model.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { type BuildDeployRequest, type BuildDeployResult, BuildStatus } from './build-request.js';
 import type { DeployLog } from './deploy-log.js';
