@@ -261,6 +261,16 @@ export function decideShift(state: ShiftState, input: ShiftInput): ShiftDecision
       now,
     });
   }
+  const missing = (input.readings.alarms ?? []).filter((a) => a.state === 'MISSING').map((a) => a.name);
+  if (missing.length > 0 && !state.settings.ignoreAlarms) {
+    // An alarm that cannot be read guards nothing (CodeDeploy stops too, unless told to ignore poll failures).
+    return endShift(withGates, {
+      status: ShiftStatus.Failed,
+      reason: `alarm ${missing.join(', ')} does not exist (or the deploy role may not read it); create it or fix traffic.alarms`,
+      code: 'TRAFFIC_ALARM_MISSING',
+      now,
+    });
+  }
   const firing = (input.readings.alarms ?? []).filter((a) => a.state === 'ALARM').map((a) => a.name);
   if (firing.length > 0 && !state.settings.ignoreAlarms) {
     return endShift(withGates, {
