@@ -9,6 +9,7 @@ import type { AppConfig, Target } from '../core/config.js';
 import { describePlan } from '../core/deploy-plan.js';
 import { ArtifactError, describeError, type FerryError, isFerryError, isTransient } from '../core/errors.js';
 import { type LedgerEntry, LedgerOutcome, type PipelineContext, Trigger } from '../core/ledger-model.js';
+import type { TrafficOverrides, TrafficSpec } from '../core/traffic-config.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { TargetOutcome } from './deploy-stage.js';
 import { TargetStatus } from './deploy-stage.js';
@@ -47,6 +48,10 @@ export interface BuildDeployRequest {
   readonly leaseWaitMs?: number;
   /** An operator's --force: the checks it went past, recorded in the ledger entry. */
   readonly forced?: readonly string[];
+  /** A promotion rule's traffic override. */
+  readonly trafficRule?: TrafficSpec;
+  /** The operator's --traffic allAtOnce / --ignore-alarms (recorded in the ledger with the caller). */
+  readonly overrides?: TrafficOverrides;
 }
 
 export const BuildStatus = {
@@ -124,6 +129,8 @@ export async function deployBuild(
             ...(request.dryRun ? { dryRun: true } : {}),
             ...(request.leaseWaitMs ? { leaseWaitMs: request.leaseWaitMs } : {}),
             ...(request.forced ? { forced: request.forced } : {}),
+            ...(request.trafficRule ? { trafficRule: request.trafficRule } : {}),
+            ...(request.overrides ? { overrides: request.overrides } : {}),
             onTargetDone: (outcome) => {
               logOutcome(log, artifact, stage, request.trigger, outcome);
               request.onTargetDone?.(outcome);

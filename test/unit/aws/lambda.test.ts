@@ -252,14 +252,12 @@ describe('Lambda adapter: traffic', () => {
   });
 
   it('routes a weight to the new version, guarded by the alias RevisionId', async () => {
-    lambdaMock
-      .on(UpdateAliasCommand)
-      .resolves({
-        Name: 'live',
-        FunctionVersion: '7',
-        RevisionId: 'r2',
-        RoutingConfig: { AdditionalVersionWeights: { '8': 0.1 } },
-      });
+    lambdaMock.on(UpdateAliasCommand).resolves({
+      Name: 'live',
+      FunctionVersion: '7',
+      RevisionId: 'r2',
+      RoutingConfig: { AdditionalVersionWeights: { '8': 0.1 } },
+    });
     const alias = await port.updateAlias({
       functionName: 'orders-api',
       alias: 'live',
@@ -276,14 +274,12 @@ describe('Lambda adapter: traffic', () => {
   });
 
   it('says that Lambda refuses weighted routing between versions with different roles, and that no traffic moved', async () => {
-    lambdaMock
-      .on(UpdateAliasCommand)
-      .rejects(
-        new InvalidParameterValueException({
-          message: 'Specified versions must be associated with the same execution role',
-          $metadata: {},
-        }),
-      );
+    lambdaMock.on(UpdateAliasCommand).rejects(
+      new InvalidParameterValueException({
+        message: 'Specified versions must be associated with the same execution role',
+        $metadata: {},
+      }),
+    );
     const error = await port
       .updateAlias({ functionName: 'orders-api', alias: 'live', version: '7', revisionId: 'r1', routing: { '8': 0.1 } })
       .catch((e: unknown) => e);
