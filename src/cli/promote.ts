@@ -6,6 +6,7 @@
 import type { DeploymentSummary } from '../engine/deploy-summary.js';
 import type { PromotionResult } from '../engine/promote.js';
 import type { CommandContext, CommonOptions } from './context.js';
+import { trafficOverridesOf } from './deploy.js';
 import { createProgress, ExitCode, renderTable, writeJson } from './output.js';
 import { findApp } from './upload.js';
 
@@ -16,6 +17,8 @@ export interface PromoteOptions extends CommonOptions {
   readonly build?: string;
   readonly force?: boolean;
   readonly dryRun?: boolean;
+  readonly traffic?: 'allAtOnce';
+  readonly ignoreAlarms?: boolean;
 }
 
 export async function runPromote(ctx: CommandContext, options: PromoteOptions): Promise<ExitCode> {
@@ -31,6 +34,7 @@ export async function runPromote(ctx: CommandContext, options: PromoteOptions): 
     ...(options.force ? { force: true } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),
     onTargetDone: createProgress(ctx.io, options.to),
+    ...trafficOverridesOf(options),
   });
   if (options.json) writeJson(ctx.io, result);
   else ctx.io.writeOut(renderPromotion(result));
