@@ -46,6 +46,8 @@ export interface AdvanceOptions {
   readonly command?: ShiftCommand;
   /** End the shift (superseded by a newer build, aborted by `ferry rollback`). */
   readonly end?: Omit<EndRequest, 'now'>;
+  /** How long to wait for a deployment holding the stage's lease (the tick waits briefly: it comes back in a minute). */
+  readonly leaseWaitMs?: number;
 }
 
 /** At most this many decisions per advance: hook → first step, or 100 % → hook → bake → next wave. */
@@ -65,7 +67,13 @@ export async function advanceShift(
 ): Promise<ShiftState | undefined> {
   return withLease(
     runtime,
-    { app, stage, build: 'traffic', holder: options.command?.caller ?? 'traffic-tick' },
+    {
+      app,
+      stage,
+      build: 'traffic',
+      holder: options.command?.caller ?? 'traffic-tick',
+      ...(options.leaseWaitMs ? { maxWaitMs: options.leaseWaitMs } : {}),
+    },
     () => advanceHeldShift(runtime, log, app, stage, options),
     (held, lost) => logLeaseLost(log, held, lost, app, stage),
   );
@@ -388,6 +396,9 @@ export async function startStageShift(
   return advanceHeldShift(runtime, log, req.app, req.stage);
 }
 
+/** A stage whose lease a deployment holds is ticked again next minute rather than holding up the others. */
+const TICK_LEASE_WAIT_MS = 15_000;
+
 export interface TickSummary {
   readonly inFlight: number;
   readonly results: readonly {
@@ -410,7 +421,7 @@ export async function runTrafficTick(runtime: Runtime, log: DeployLog): Promise<
   for (const key of stages) {
     const [app, stage] = key.split('/') as [string, string];
     try {
-      const state = await advanceShift(runtime, log, app, stage);
+      const state = await advanceShift(runtime, log, app, stage, { leaseWaitMs: TICK_LEASE_WAIT_MS });
       if (state === undefined) {
         // Indexed but never written (a crash between the two writes): nothing to tick.
         await updateTrafficIndex(runtime, app, stage, { remove: index.shifts[key] ?? '' });

@@ -4,6 +4,7 @@ import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.j
 import type { ShiftState } from '../../../src/core/traffic-shift.js';
 import { BuildStatus, deployBuild, StageStatus } from '../../../src/engine/deploy-build.js';
 import { promote } from '../../../src/engine/promote.js';
+import { rollback } from '../../../src/engine/rollback.js';
 import { advanceShift, runTrafficTick } from '../../../src/engine/traffic.js';
 import { createMemoryRuntime, type MemoryRuntime } from '../../support/memory-runtime.js';
 import { recordLog } from '../../support/record-log.js';
@@ -225,6 +226,23 @@ describe('traffic shifts', () => {
     expect(aliases()).toEqual(['1', '1', '1']);
     const end = entries().find((e) => e.outcome === 'rolled-back');
     expect(end?.overrides).toEqual([expect.objectContaining({ caller: 'arn:aws:iam::1:user/alice', what: 'abort' })]);
+  });
+
+  it('ferry rollback aborts an in-flight shift: traffic back on the stable version, recorded', async () => {
+    setup({ policy: 'Canary10Percent5Minutes', analysis: { enabled: false } });
+    await withStable();
+    await deploy('2');
+    const result = await rollback(world.runtime, log, {
+      app: 'orders',
+      stage: 'prod',
+      trigger: 'cli',
+      caller: 'arn:carol',
+    });
+    expect(result).toMatchObject({ status: 'rolled-back', fromBuild: '2', toBuild: '1' });
+    expect(aliases()).toEqual(['1', '1', '1']);
+    expect(shift()).toMatchObject({ status: 'rolled-back', reason: 'aborted by ferry rollback (arn:carol)' });
+    await tick(10);
+    expect(aliases()).toEqual(['1', '1', '1']);
   });
 
   it('--traffic allAtOnce and --ignore-alarms are recorded with the caller; allAtOnce moves the alias at once', async () => {
