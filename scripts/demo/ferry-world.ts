@@ -270,6 +270,8 @@ function deployRoleFromTemplate(input: {
       FunctionNames: [...new Set(input.functions.map((t) => t.functionName))].join(','),
       ArtifactBucketName: input.artifactBucket,
       ArtifactPrefix: input.artifactPrefix,
+      // The template's default: no traffic alarms configured in this world.
+      AlarmNames: 'none',
       RoleName: first.roleArn.split('/').at(-1) ?? 'ferry-deploy',
     },
     accountId: first.accountId,
