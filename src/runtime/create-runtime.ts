@@ -108,7 +108,9 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     if (port === undefined) {
       const client = new CloudWatchClient({
         ...options.sdk,
-        region: target.region, credentials: () => assumer.assume(request) });
+        region: target.region,
+        credentials: () => assumer.assume(request),
+      });
       port = createCloudWatchPort(client, {
         accountId: target.accountId,
         region: target.region,
