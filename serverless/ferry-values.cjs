@@ -136,7 +136,7 @@ async function deriveValues(stage, { serviceDir = SERVICE_DIR, configModule } = 
   const bucketArn = `arn:${partition}:s3:::${config.artifactBucket}`;
   const targetAccounts = [...new Set(deployRoleArns.map((arn) => arn.split(':')[4]))].sort();
   const ferryRoleName = `ferry-${stage}-${config.region}-exec`;
-  if (ferryRoleName.length > ROLE_NAME_LIMIT) {
+  if (ferryRoleName.replace(/-exec$/, '-traffic').length > ROLE_NAME_LIMIT) {
     throw new Error(`stage '${stage}' makes the execution role name ${ferryRoleName} longer than ${ROLE_NAME_LIMIT}`);
   }
 
@@ -151,6 +151,9 @@ async function deriveValues(stage, { serviceDir = SERVICE_DIR, configModule } = 
     targetAccountRoots: targetAccounts.map((account) => `arn:${partition}:iam::${account}:root`),
     ferryRoleName,
     ferryRoleArn: `arn:${partition}:iam::${vars.toolingAccount}:role/${ferryRoleName}`,
+    // templates/target-account-role.yml derives this name from ferryRoleName (-exec → -traffic).
+    trafficRoleName: ferryRoleName.replace(/-exec$/, '-traffic'),
+    defaultEventBusArn: `arn:${partition}:events:${config.region}:${vars.toolingAccount}:event-bus/default`,
     artifactBucket: config.artifactBucket,
     artifactPrefix: config.artifactPrefix,
     bucketArn,

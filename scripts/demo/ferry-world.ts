@@ -103,7 +103,14 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     roleName: FERRY_ROLE_NAME,
     // As serverless.yml: only the Lambda service assumes it (the sandbox issues its credentials directly).
     trustPolicy: allow({ Service: 'lambda.amazonaws.com' }, 'sts:AssumeRole'),
-    policies: [ferryExecutionPolicy(deployRoleArns, bucketArn, config.artifactPrefix)],
+    policies: [
+      ferryExecutionPolicy(
+        deployRoleArns,
+        bucketArn,
+        config.artifactPrefix,
+        `arn:aws:events:${config.region}:${TOOLING_ACCOUNT_ID}:event-bus/default`,
+      ),
+    ],
   });
   sandbox.createBucket({
     accountId: TOOLING_ACCOUNT_ID,
@@ -122,6 +129,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
       const role = deployRoleFromTemplate({
         ferryRoleArn,
         functions: targets.filter((t) => t.roleArn === target.roleArn),
+        alarmNames: trafficAlarmsOf(config),
         artifactBucket: config.artifactBucket,
         artifactPrefix: config.artifactPrefix,
       });
@@ -254,6 +262,8 @@ function deployRoleFromTemplate(input: {
   functions: readonly Target[];
   artifactBucket: string;
   artifactPrefix: string;
+  /** traffic.alarms of the configuration (the operator lists them in AlarmNames). */
+  alarmNames: readonly string[];
 }): { trustPolicy: PolicyDocument; policies: PolicyDocument[] } {
   const [first] = input.functions;
   if (!first) throw new Error('a deploy role needs at least one function');
@@ -270,6 +280,8 @@ function deployRoleFromTemplate(input: {
       FunctionNames: [...new Set(input.functions.map((t) => t.functionName))].join(','),
       ArtifactBucketName: input.artifactBucket,
       ArtifactPrefix: input.artifactPrefix,
+      // As an operator fills it in: the configuration's traffic alarms, else the template's default.
+      AlarmNames: input.alarmNames.length > 0 ? input.alarmNames.join(',') : 'none',
       RoleName: first.roleArn.split('/').at(-1) ?? 'ferry-deploy',
     },
     accountId: first.accountId,
@@ -283,8 +295,22 @@ function deployRoleFromTemplate(input: {
   };
 }
 
+/** Every alarm named in a stage's traffic settings or a promotion rule's override. */
+function trafficAlarmsOf(config: FerryConfig): string[] {
+  const specs = Object.values(config.apps).flatMap((app) => [
+    ...Object.values(app.traffic),
+    ...app.promotions.flatMap((rule) => (rule.traffic ? [rule.traffic] : [])),
+  ]);
+  return [...new Set(specs.flatMap((spec) => spec.alarms ?? []))].sort();
+}
+
 /** As serverless.yml: assume the configured deploy roles; read and write ferry's own bucket. */
-function ferryExecutionPolicy(deployRoleArns: readonly string[], bucketArn: string, prefix: string): PolicyDocument {
+function ferryExecutionPolicy(
+  deployRoleArns: readonly string[],
+  bucketArn: string,
+  prefix: string,
+  eventBusArn: string,
+): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -301,6 +327,8 @@ function ferryExecutionPolicy(deployRoleArns: readonly string[], bucketArn: stri
         Resource: `${bucketArn}/${prefix}*`,
       },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+      // ferry's notifications (traffic shifts) on the tooling account's default bus.
+      { Effect: 'Allow', Action: 'events:PutEvents', Resource: eventBusArn },
       {
         Effect: 'Allow',
         Action: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],

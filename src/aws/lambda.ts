@@ -11,6 +11,7 @@ import {
   GetAliasCommand,
   GetFunctionCommand,
   InvalidParameterValueException,
+  InvokeCommand,
   type LambdaClient,
   LambdaServiceException,
   ListAliasesCommand,
@@ -72,6 +73,17 @@ export interface LambdaPort {
   /** Every alias of the function, with its routing (pruning must not delete what they point at). */
   listAliases(functionName: string): Promise<AliasState[]>;
   deleteVersion(functionName: string, version: string): Promise<void>;
+  /** Invokes synchronously (a traffic hook): a qualifier runs exactly that version. */
+  invoke(input: { functionName: string; qualifier?: string; payload: unknown }): Promise<InvokeResult>;
+}
+
+export interface InvokeResult {
+  readonly statusCode: number;
+  /** Set when the function failed (Handled or Unhandled): the hook did not pass. */
+  readonly functionError?: string;
+  readonly executedVersion?: string;
+  /** The response body as text, cut to 1,000 characters for reasons and logs. */
+  readonly payload: string;
 }
 
 /** Where the client points, for error context only. */
@@ -202,7 +214,8 @@ export function createLambdaPort(client: LambdaClient, where: LambdaTargetContex
         );
         return toAliasState(out);
       } catch (error) {
-        throw translate(error, 'UpdateAlias', ctx(functionName, { alias, version }), where);
+        const routedVersion = Object.keys(routing ?? {})[0];
+        throw translate(error, 'UpdateAlias', ctx(functionName, { alias, version, routedVersion }), where);
       }
     },
 
@@ -233,6 +246,27 @@ export function createLambdaPort(client: LambdaClient, where: LambdaTargetContex
         await client.send(new DeleteFunctionCommand({ FunctionName: `${functionName}:${version}` }));
       } catch (error) {
         throw translate(error, 'DeleteFunction', ctx(functionName, { version }), where);
+      }
+    },
+
+    async invoke({ functionName, qualifier, payload }) {
+      try {
+        const out = await client.send(
+          new InvokeCommand({
+            FunctionName: functionName,
+            ...(qualifier ? { Qualifier: qualifier } : {}),
+            InvocationType: 'RequestResponse',
+            Payload: new TextEncoder().encode(JSON.stringify(payload ?? {})),
+          }),
+        );
+        return {
+          statusCode: out.StatusCode ?? 0,
+          ...(out.FunctionError ? { functionError: out.FunctionError } : {}),
+          ...(out.ExecutedVersion ? { executedVersion: out.ExecutedVersion } : {}),
+          payload: new TextDecoder().decode(out.Payload ?? new Uint8Array()).slice(0, 1000),
+        };
+      } catch (error) {
+        throw translate(error, 'InvokeFunction', ctx(functionName, { qualifier }), where);
       }
     },
   };
@@ -339,6 +373,16 @@ function translate(error: unknown, operation: string, context: ErrorContext, whe
       return new AccessError(
         'ARTIFACT_BUCKET_WRONG_REGION',
         `Lambda could not read the artifact for ${fn}: the bucket is not in ${where.region}. Lambda reads S3 references only from a bucket in the function's Region.`,
+        options,
+      );
+    }
+    if (
+      (operation === 'UpdateAlias' || operation === 'CreateAlias') &&
+      /execution role|dead.?letter|same .*config/i.test(error.message)
+    ) {
+      return new DeployFailedError(
+        'TRAFFIC_ROUTING_REFUSED',
+        `Lambda refuses weighted routing on alias ${context.alias} of ${fn} between versions ${context.version} and ${context.routedVersion ?? 'the new one'}: ${error.message}. Both versions must have the same execution role and dead-letter configuration. No traffic was moved; make them equal and redeploy, or deploy with --traffic allAtOnce.`,
         options,
       );
     }

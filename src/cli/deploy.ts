@@ -36,6 +36,18 @@ export interface DeployOptions extends CommonOptions {
   readonly build?: string;
   readonly commit?: string;
   readonly dryRun?: boolean;
+  /** `allAtOnce`: skip the stage's traffic policy (escape hatch for a fix), recorded with the caller. */
+  readonly traffic?: 'allAtOnce';
+  readonly ignoreAlarms?: boolean;
+}
+
+/** The overrides a command line asked for, as the engine takes them. */
+export function trafficOverridesOf(options: { traffic?: 'allAtOnce'; ignoreAlarms?: boolean }) {
+  const overrides = {
+    ...(options.traffic === 'allAtOnce' ? { traffic: 'allAtOnce' as const } : {}),
+    ...(options.ignoreAlarms ? { ignoreAlarms: true } : {}),
+  };
+  return Object.keys(overrides).length > 0 ? { overrides } : {};
 }
 
 export interface S3Uri {
@@ -124,6 +136,7 @@ export async function runDeploy(ctx: CommandContext, source: string, options: De
       ...(options.dryRun ? { dryRun: true } : {}),
       targetFilter: (target) => ids.has(target.id),
       onTargetDone: progress.onTargetDone,
+      ...trafficOverridesOf(options),
     })
     .finally(() => progress.stop());
   if (options.json) writeJson(ctx.io, toBuildResultJson(result));

@@ -4,13 +4,15 @@
  */
 
 import type { FerryConfig } from '../core/config.js';
+import type { ShiftState } from '../core/traffic-shift.js';
 import type { adopt } from '../engine/adopt.js';
 import type { deployBuild } from '../engine/deploy-build.js';
-import type { readHistory } from '../engine/ledger.js';
+import type { readHistory, resolveCaller } from '../engine/ledger.js';
 import type { promote } from '../engine/promote.js';
 import type { rollback } from '../engine/rollback.js';
 import type { recordDirectDeployCopy } from '../engine/staged-copy.js';
 import type { readStatus } from '../engine/status.js';
+import type { advanceShift } from '../engine/traffic.js';
 import type { Runtime, RuntimeOptions } from '../runtime/create-runtime.js';
 
 export interface CliEngine {
@@ -21,10 +23,13 @@ export interface CliEngine {
   readonly readStatus: typeof readStatus;
   readonly readHistory: typeof readHistory;
   readonly recordDirectDeployCopy: typeof recordDirectDeployCopy;
+  readonly advanceShift: typeof advanceShift;
+  readonly readShift: (runtime: Runtime, app: string, stage: string) => Promise<ShiftState | undefined>;
+  readonly resolveCaller: typeof resolveCaller;
 }
 
 export async function loadEngine(): Promise<CliEngine> {
-  const [build, promotion, back, status, ledger, staged, adoption] = await Promise.all([
+  const [build, promotion, back, status, ledger, staged, adoption, traffic, store] = await Promise.all([
     import('../engine/deploy-build.js'),
     import('../engine/promote.js'),
     import('../engine/rollback.js'),
@@ -32,6 +37,8 @@ export async function loadEngine(): Promise<CliEngine> {
     import('../engine/ledger.js'),
     import('../engine/staged-copy.js'),
     import('../engine/adopt.js'),
+    import('../engine/traffic.js'),
+    import('../engine/traffic-store.js'),
   ]);
   return {
     deployBuild: build.deployBuild,
@@ -41,6 +48,9 @@ export async function loadEngine(): Promise<CliEngine> {
     readHistory: ledger.readHistory,
     recordDirectDeployCopy: staged.recordDirectDeployCopy,
     adopt: adoption.adopt,
+    advanceShift: traffic.advanceShift,
+    readShift: async (runtime, app, stage) => (await store.readShift(runtime, app, stage))?.value,
+    resolveCaller: ledger.resolveCaller,
   };
 }
 

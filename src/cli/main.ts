@@ -25,6 +25,7 @@ import {
 import { runPromote } from './promote.js';
 import { runRollback } from './rollback.js';
 import { runStatus } from './status.js';
+import { runTraffic, type TrafficAction } from './traffic.js';
 import { runUpload } from './upload.js';
 
 /**
@@ -117,7 +118,12 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
         (value: string, previous: string[] = []) => [...previous, value],
       )
       .option('--build <build>', 'build id (default: from the S3 key, or the UTC time for a local zip)', parseBuildId)
-      .option('--commit <commit>', 'commit id stored with a local zip'),
+      .option('--commit <commit>', 'commit id stored with a local zip')
+      .addOption(TRAFFIC_OPTION())
+      .option(
+        '--ignore-alarms',
+        'do not read the traffic alarms (fix forward while one fires); recorded with the caller',
+      ),
     { changes: true },
   ).action((source: string, options) => run(options, () => runDeploy(ctx, source, options)));
 
@@ -150,7 +156,12 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
       .requiredOption('--from <stage>', 'the stage the build is proven in')
       .requiredOption('--to <stage>', 'the stage to deploy it to')
       .option('--build <build>', "this build (default: the source stage's current build)", parseBuildId)
-      .option('--force', 'promote although soak, window or no-failure rules say wait (safety checks still apply)'),
+      .option('--force', 'promote although soak, window or no-failure rules say wait (safety checks still apply)')
+      .addOption(TRAFFIC_OPTION())
+      .option(
+        '--ignore-alarms',
+        'do not read the traffic alarms (fix forward while one fires); recorded with the caller',
+      ),
     { changes: true },
   ).action((options) => run(options, () => runPromote(ctx, options)));
 
@@ -185,6 +196,22 @@ export function createProgram(ctx: CommandContext, setExitCode: (code: ExitCode)
     { changes: true },
   ).action((options) => run(options, () => runAdopt(ctx, options)));
 
+  const traffic = program.command('traffic').description("a stage's traffic shift (canary, linear, waves)");
+  for (const [action, description] of [
+    ['status', 'weights per target, the next step and the gates'],
+    ['continue', 'skip the rest of the current hold (step, bake or inconclusive wait), recorded with the caller'],
+    ['abort', 'roll the shift back to the stable version now, recorded with the caller'],
+  ] as const) {
+    addCommonOptions(
+      traffic
+        .command(action)
+        .description(description)
+        .requiredOption('--app <app>', 'the app')
+        .requiredOption('--stage <stage>', 'the stage'),
+      { changes: false },
+    ).action((options) => run(options, () => runTraffic(ctx, action as TrafficAction, options)));
+  }
+
   const config = program.command('config').description('inspect the configuration');
   addCommonOptions(
     config.command('check').description('validate the configuration and print the resolved stages, targets and rules'),
@@ -205,6 +232,12 @@ function awsErrorContext(ctx: CommandContext, options: CommonOptions): AwsErrorC
   const endpoint = ctx.deps.env.AWS_ENDPOINT_URL;
   return { ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) };
 }
+
+/** The escape hatch: move the alias at once whatever the stage's traffic policy (recorded with the caller). */
+const TRAFFIC_OPTION = () =>
+  new Option('--traffic <policy>', "override the stage's traffic policy (recorded with the caller)").choices([
+    'allAtOnce',
+  ]);
 
 function addCommonOptions(command: Command, { changes }: { changes: boolean }): Command {
   command

@@ -6,6 +6,7 @@
 import type { DeploymentSummary } from '../engine/deploy-summary.js';
 import type { PromotionResult } from '../engine/promote.js';
 import type { CommandContext, CommonOptions } from './context.js';
+import { trafficOverridesOf } from './deploy.js';
 import { ExitCode, renderTable, writeJson } from './output.js';
 import { startProgress } from './progress.js';
 import { findApp } from './upload.js';
@@ -17,6 +18,8 @@ export interface PromoteOptions extends CommonOptions {
   readonly build?: string;
   readonly force?: boolean;
   readonly dryRun?: boolean;
+  readonly traffic?: 'allAtOnce';
+  readonly ignoreAlarms?: boolean;
 }
 
 export async function runPromote(ctx: CommandContext, options: PromoteOptions): Promise<ExitCode> {
@@ -35,6 +38,7 @@ export async function runPromote(ctx: CommandContext, options: PromoteOptions): 
       ...(options.force ? { force: true } : {}),
       ...(options.dryRun ? { dryRun: true } : {}),
       onTargetDone: progress.onTargetDone,
+      ...trafficOverridesOf(options),
     })
     .finally(() => progress.stop());
   if (options.json) writeJson(ctx.io, result);

@@ -18,6 +18,10 @@ export const LedgerOutcome = {
   RolledBack: 'rolled-back',
   /** `ferry adopt`: the versions the aliases already served, recorded as the stage's starting point. */
   Adopted: 'adopted',
+  /** A traffic shift started: the stage still runs its stable build until the shift reaches 100 %. */
+  Shifting: 'shifting',
+  /** A newer build arrived during the shift: traffic went back to the stable version. */
+  Superseded: 'superseded',
 } as const;
 export type LedgerOutcome = (typeof LedgerOutcome)[keyof typeof LedgerOutcome];
 
@@ -73,6 +77,10 @@ export interface LedgerEntry {
   readonly code?: string;
   /** An operator's --force: the checks it went past (a missing promotion rule, soak, window…); the caller is who. */
   readonly forced?: readonly string[];
+  /** The traffic shift this entry starts or ends (see ShiftState), with its policy. */
+  readonly shift?: { readonly id: string; readonly policy: string };
+  /** Operator overrides (--traffic allAtOnce, --ignore-alarms, continue, abort), with who asked. */
+  readonly overrides?: readonly { readonly at: string; readonly caller: string; readonly what: string }[];
 }
 
 export interface CurrentState {
@@ -114,6 +122,14 @@ export function currentKey(app: string, stage: string): string {
   return `${LEDGER_PREFIX}${app}/${stage}/current.json`;
 }
 
+/** The stage's traffic shift (the latest one; its history is in the entries). */
+export function trafficKey(app: string, stage: string): string {
+  return `${LEDGER_PREFIX}${app}/${stage}/traffic.json`;
+}
+
+/** The index of in-flight shifts: the tick's one read when nothing is shifting. `_` keeps it clear of app names. */
+export const TRAFFIC_INDEX_KEY = `${LEDGER_PREFIX}_traffic/in-flight.json`;
+
 export function leaseKey(app: string, stage: string): string {
   return `${LEASE_PREFIX}${app}/${stage}.json`;
 }
@@ -139,6 +155,17 @@ export function applyEntryToCurrent(current: CurrentState | undefined, entry: Le
   if (entry.outcome === LedgerOutcome.Failed) {
     if (current === undefined || !entry.targets.some((t) => t.outcome === 'failed')) return undefined;
     return { ...current, ...stamp, lastFailureAt: entry.endedAt };
+  }
+  if (entry.shift !== undefined && entry.outcome === LedgerOutcome.RolledBack) {
+    // A shift rolled back by a gate: the stage still runs its stable build; the failed build is not
+    // brought back by a redelivery or a schedule, and counts as a failure for requireNoFailures.
+    if (current === undefined) return undefined;
+    return {
+      ...current,
+      ...stamp,
+      lastFailureAt: entry.endedAt,
+      rolledBackFrom: laterBuild(current.rolledBackFrom, entry.build) ?? entry.build,
+    };
   }
   // An adoption is a starting point only: once the stage has a recorded build, ferry's own history wins.
   if (entry.outcome === LedgerOutcome.Adopted && current !== undefined) return undefined;

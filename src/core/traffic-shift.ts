@@ -9,6 +9,7 @@
  * the next state first (compare-and-swap on the previous one, so a tick delivered twice advances
  * once) with the alias moves as `pending`, then applies them and clears them. Pure: no AWS here.
  */
+import type { LedgerSource } from './ledger-model.js';
 import type { AnalysisResult, AnalysisSettings } from './traffic-analysis.js';
 import { InconclusiveAction, Verdict } from './traffic-analysis.js';
 import type { TrafficPolicy } from './traffic-policy.js';
@@ -127,6 +128,8 @@ export interface ShiftState {
   readonly stage: string;
   readonly build: string;
   readonly codeSha256: string;
+  /** The artifact object, so the entry that ends the shift lets promotions find it. */
+  readonly source?: LedgerSource;
   readonly trigger: string;
   readonly caller: string;
   readonly pipeline?: { readonly jobId: string; readonly executionId?: string };
@@ -138,6 +141,8 @@ export interface ShiftState {
   /** Target ids per wave, in order. */
   readonly waves: readonly (readonly string[])[];
   readonly targets: Readonly<Record<string, ShiftTarget>>;
+  /** Targets already serving the new version without a shift (a new alias, or already there): id → version. */
+  readonly settled: Readonly<Record<string, string>>;
   readonly position: ShiftPosition;
   readonly status: ShiftStatus;
   readonly reason?: string;
@@ -158,10 +163,12 @@ export interface StartShiftInput {
   readonly stage: string;
   readonly build: string;
   readonly codeSha256: string;
+  readonly source?: LedgerSource;
   readonly trigger: string;
   readonly caller: string;
   readonly pipeline?: ShiftState['pipeline'];
   readonly settings: ShiftSettings;
+  readonly settled?: Readonly<Record<string, string>>;
   readonly waves: readonly (readonly string[])[];
   readonly targets: readonly ShiftTarget[];
   readonly overrides?: readonly ShiftOverride[];
@@ -182,6 +189,7 @@ export function startShift(input: StartShiftInput): ShiftState {
     stage: input.stage,
     build: input.build,
     codeSha256: input.codeSha256,
+    ...(input.source ? { source: input.source } : {}),
     trigger: input.trigger,
     caller: input.caller,
     ...(input.pipeline ? { pipeline: input.pipeline } : {}),
@@ -191,6 +199,7 @@ export function startShift(input: StartShiftInput): ShiftState {
     settings: input.settings,
     waves,
     targets,
+    settled: input.settled ?? {},
     position: { wave: 0, step: -1, phase: ShiftPhase.BeforeTraffic, since: input.now, percent: 0 },
     status: ShiftStatus.InFlight,
     pending: [],
@@ -258,6 +267,16 @@ export function decideShift(state: ShiftState, input: ShiftInput): ShiftDecision
       status: ShiftStatus.RolledBack,
       reason: `aborted by ${input.command.caller}`,
       code: 'TRAFFIC_ABORTED',
+      now,
+    });
+  }
+  const missing = (input.readings.alarms ?? []).filter((a) => a.state === 'MISSING').map((a) => a.name);
+  if (missing.length > 0 && !state.settings.ignoreAlarms) {
+    // An alarm that cannot be read guards nothing (CodeDeploy stops too, unless told to ignore poll failures).
+    return endShift(withGates, {
+      status: ShiftStatus.Failed,
+      reason: `alarm ${missing.join(', ')} does not exist (or the deploy role may not read it); create it or fix traffic.alarms`,
+      code: 'TRAFFIC_ALARM_MISSING',
       now,
     });
   }

@@ -6,6 +6,7 @@ import type { ObjectLocation } from '../aws/s3.js';
 import type { AppConfig, Target } from '../core/config.js';
 import type { FerryError } from '../core/errors.js';
 import type { PipelineContext, Trigger } from '../core/ledger-model.js';
+import type { TrafficOverrides, TrafficSpec } from '../core/traffic-config.js';
 import type { TargetOutcome } from './deploy-stage.js';
 import type { StageResult } from './release-stage.js';
 
@@ -29,6 +30,10 @@ export interface BuildDeployRequest {
   readonly leaseWaitMs?: number;
   /** An operator's --force: the checks it went past, recorded in the ledger entry. */
   readonly forced?: readonly string[];
+  /** A promotion rule's traffic override. */
+  readonly trafficRule?: TrafficSpec;
+  /** The operator's --traffic allAtOnce / --ignore-alarms (recorded in the ledger with the caller). */
+  readonly overrides?: TrafficOverrides;
 }
 
 export const BuildStatus = {

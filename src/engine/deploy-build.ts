@@ -1,4 +1,9 @@
-
+/**
+ * The engine every front shares (S3 upload, schedule, CodePipeline, CLI): one build of one app
+ * into the targets of one or more stages. Verifies the artifact once, then releases it stage by
+ * stage (lease → order check → deploy → ledger → prune → release, see release-stage.ts), and logs
+ * one summary line per target. Every attempt, including rejected and skipped ones, is in the ledger.
+ */
 import { checkBuildPattern } from '../core/build-pattern.js';
 import { describePlan } from '../core/deploy-plan.js';
 import {
@@ -86,6 +91,8 @@ export async function deployBuild(
             ...(request.dryRun ? { dryRun: true } : {}),
             ...(request.leaseWaitMs ? { leaseWaitMs: request.leaseWaitMs } : {}),
             ...(request.forced ? { forced: request.forced } : {}),
+            ...(request.trafficRule ? { trafficRule: request.trafficRule } : {}),
+            ...(request.overrides ? { overrides: request.overrides } : {}),
             onTargetDone: (outcome) => {
               logOutcome(log, artifact, stage, request.trigger, outcome);
               request.onTargetDone?.(outcome);

@@ -60,6 +60,8 @@ export interface StageDeployRequest {
   readonly knownVersions?: Readonly<Record<string, string>>;
   /** Called once per target as soon as it finishes, for progress output and summary logs. */
   readonly onTargetDone?: (outcome: TargetOutcome) => void;
+  /** Publish without moving existing aliases: a traffic shift moves them afterwards. */
+  readonly holdAlias?: boolean;
 }
 
 /**
@@ -153,6 +155,7 @@ async function deployOneTarget(
         codeSha256: artifact.codeSha256,
         code,
         ...(knownVersion === undefined ? {} : { knownVersion }),
+        ...(request.holdAlias ? { holdAlias: true } : {}),
       },
       targetDeps,
       options,

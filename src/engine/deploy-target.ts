@@ -47,6 +47,8 @@ export interface TargetArtifact {
   readonly code: CodeInput;
   /** The version the ledger recorded as holding this artifact on this target, if any. */
   readonly knownVersion?: string;
+  /** Publish only: an existing alias is left where it is (a traffic shift moves it). A missing alias is still created. */
+  readonly holdAlias?: boolean;
 }
 
 export interface DeployTargetDeps extends RetryDeps {
@@ -215,6 +217,10 @@ async function applyPlan(
       case 'point-alias': {
         const to = step.version ?? version;
         if (to === undefined) throw new Error('planner bug: alias step without a version');
+        if (artifact.holdAlias && !step.create) {
+          version = to;
+          break;
+        }
         await pointAlias(target, step, to, artifact, deps, options);
         version = to;
         break;

@@ -20,5 +20,7 @@ export function paceLambdaPort(port: LambdaPort, pacers: AccountPacers): LambdaP
     updateAlias: (input) => control(() => port.updateAlias(input)),
     listAliases: (name) => control(() => port.listAliases(name)),
     deleteVersion: (name, version) => control(() => port.deleteVersion(name, version)),
+    // Invoke is a data-plane call with its own concurrency quota, not the control-plane budget.
+    invoke: (input) => port.invoke(input),
   };
 }

@@ -29,6 +29,9 @@ import {
 } from '../core/pipeline-job.js';
 import { describeServedDrift, findServedDrift } from '../core/served-check.js';
 import { buildSessionName } from '../core/session-name.js';
+import { resolveShiftSettings } from '../core/traffic-config.js';
+import { isAllAtOnce } from '../core/traffic-policy.js';
+import { describeWeights, ShiftStatus } from '../core/traffic-shift.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import {
   type BuildDeployRequest,
@@ -43,6 +46,7 @@ import { TargetStatus } from './deploy-stage.js';
 import { recordRejected } from './ledger.js';
 import { observeServed } from './observe-served.js';
 import { stagePipelineArtifact } from './pipeline-artifact.js';
+import { readShift } from './traffic-store.js';
 
 export type PipelineReport =
   | {
@@ -115,7 +119,9 @@ export async function runPipelineJob(
     return continueReport(state, done, selection);
   }
 
-  const batchSize = Math.max(1, runtime.config.concurrency);
+  const shifting = !isAllAtOnce(resolveShiftSettings(selection.app.traffic[selection.stage], undefined).policy);
+  // A traffic shift covers the targets of one release: they all go in one batch.
+  const batchSize = shifting ? Math.max(1, pending.length) : Math.max(1, runtime.config.concurrency);
   let longestBatchMs = 0;
   for (let start = 0; start < pending.length; start += batchSize) {
     if (start > 0 && deps.remainingTimeMs() < deps.safetyMarginMs + longestBatchMs) {
@@ -125,7 +131,11 @@ export async function runPipelineJob(
     const began = runtime.now();
     const result = await deployBuild(runtime, deps.log, deployRequest(runtime.config, job, state, selection, batch));
     longestBatchMs = Math.max(longestBatchMs, runtime.now() - began);
-    if (result.status !== BuildStatus.Succeeded) return failureReport(result, selection, done);
+    if (result.status !== BuildStatus.Succeeded) {
+      // A shift that ended at once (a hook or an alarm) fails the job with the gate's reason.
+      const ended = shifting ? await reportShift(runtime, state, done, selection) : undefined;
+      return ended?.kind === 'failure' ? ended : failureReport(result, selection, done);
+    }
     for (const outcome of result.stages.flatMap((s) => s.outcomes)) {
       const index = selection.targets.findIndex((t) => t.id === outcome.target.id);
       if (index < 0) continue;
@@ -136,6 +146,10 @@ export async function runPipelineJob(
         ...(outcome.previousVersion ? { previousVersion: outcome.previousVersion } : {}),
       });
     }
+  }
+  if (shifting) {
+    const report = await reportShift(runtime, state, done, selection);
+    if (report !== undefined) return report;
   }
   const unconfirmed = await confirmTokenTargets(runtime, state, selection);
   if (unconfirmed !== undefined) {
@@ -319,6 +333,48 @@ function deployRequest(
     targetFilter: (target) => ids.has(target.id),
     // Links the ledger record to the job and the pipeline run.
     pipeline: { jobId: job.jobId, executionId: state.executionId },
+  };
+}
+
+/**
+ * While the build's traffic shift is in flight the action stays in progress (a continuation token
+ * each time CodePipeline asks again); it fails with the gate's reason when the shift ends without
+ * reaching 100 %. Undefined when the shift succeeded (or there is none for this build): the
+ * usual checks and success report follow.
+ */
+async function reportShift(
+  runtime: Runtime,
+  state: ContinuationState,
+  done: ReadonlyMap<number, FinishedTarget>,
+  selection: PipelineSelection,
+): Promise<PipelineReport | undefined> {
+  const shift = (await readShift(runtime, selection.app.name, selection.stage))?.value;
+  if (shift === undefined || shift.build !== state.build) return undefined;
+  const head = `${selection.app.name} build ${state.build} to ${selection.stage}`;
+  if (shift.status === ShiftStatus.InFlight) {
+    const weights = Object.values(describeWeights(shift));
+    const percent = weights.length === 0 ? 0 : weights.reduce((a, b) => a + b, 0) / weights.length;
+    return {
+      kind: 'continue',
+      summary: truncateText(
+        `${head}: shifting with ${shift.settings.policy.name}, ${shift.position.percent}% on wave ${shift.position.wave + 1} of ${shift.waves.length} (${shift.position.phase}).`,
+        2048,
+      ),
+      continuationToken: encodeContinuationToken({
+        ...state,
+        done: [...done.values()].sort((a, b) => a.index - b.index),
+      }),
+      percentComplete: Math.min(99, Math.floor(percent)),
+    };
+  }
+  if (shift.status === ShiftStatus.Succeeded) return undefined;
+  return {
+    kind: 'failure',
+    type: PipelineFailureType.JobFailed,
+    message: truncateText(
+      `${head}: the traffic shift ended ${shift.status}: ${shift.reason ?? 'no reason recorded'}`,
+      5000,
+    ),
   };
 }
 

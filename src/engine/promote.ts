@@ -19,8 +19,9 @@ import {
 import { findServedDrift } from '../core/served-check.js';
 import { buildSessionName } from '../core/session-name.js';
 import { didYouMean } from '../core/suggest.js';
+import type { TrafficOverrides } from '../core/traffic-config.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import { BuildStatus, type DeployLog, deployBuild } from './deploy-build.js';
+import { BuildStatus, type DeployLog, deployBuild, StageStatus } from './deploy-build.js';
 import type { TargetOutcome } from './deploy-stage.js';
 import { type DeploymentSummary, describeDeploymentFailure, summarizeDeployment } from './deploy-summary.js';
 import { readCurrent, readHistory, recordRejected, resolveCaller } from './ledger.js';
@@ -57,6 +58,8 @@ export interface PromoteRequest {
   readonly caller?: string;
   /** Called as each target of the destination stage finishes (CLI progress). */
   readonly onTargetDone?: (outcome: TargetOutcome) => void;
+  /** The operator's --traffic allAtOnce / --ignore-alarms. */
+  readonly overrides?: TrafficOverrides;
 }
 
 export interface PromotionResult {
@@ -172,6 +175,8 @@ export async function promote(runtime: Runtime, log: DeployLog, req: PromoteRequ
     ...(req.caller ? { caller: req.caller } : {}),
     ...(req.onTargetDone ? { onTargetDone: req.onTargetDone } : {}),
     ...(decision.forced ? { forced: decision.forced } : {}),
+    ...(rule?.traffic ? { trafficRule: rule.traffic } : {}),
+    ...(req.overrides ? { overrides: req.overrides } : {}),
   });
   const deployment = summarizeDeployment(result);
   const withBuild = { ...base, build, codeSha256, deployment };
@@ -180,7 +185,9 @@ export async function promote(runtime: Runtime, log: DeployLog, req: PromoteRequ
       return {
         ...withBuild,
         status: PromotionStatus.Promoted,
-        reason: `promoted ${build} from ${from.name} to ${to.name}`,
+        reason: result.stages.some((s) => s.status === StageStatus.Shifting)
+          ? `promoting ${build} from ${from.name} to ${to.name}: ${result.stages.find((s) => s.status === StageStatus.Shifting)?.reason ?? 'shifting'}`
+          : `promoted ${build} from ${from.name} to ${to.name}`,
       };
     case BuildStatus.Planned:
       return { ...withBuild, status: PromotionStatus.Planned, reason: `would ${decision.reason}` };

@@ -5,6 +5,7 @@
  * versions, release. A dry run reads only: no lease, no ledger write, no Lambda write.
  */
 import pLimit from 'p-limit';
+import { compareBuilds } from '../core/artifact-key.js';
 import type { AppConfig, Target } from '../core/config.js';
 import { describeError, isFerryError } from '../core/errors.js';
 import {
@@ -19,6 +20,9 @@ import {
 import { shouldPrune } from '../core/prune-plan.js';
 import { decideReleaseOrder } from '../core/release-order.js';
 import { buildSessionName } from '../core/session-name.js';
+import { resolveShiftSettings, type TrafficOverrides, type TrafficSpec } from '../core/traffic-config.js';
+import { isAllAtOnce } from '../core/traffic-policy.js';
+import { type ShiftOverride, ShiftStatus } from '../core/traffic-shift.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
 import { deployToTargets, type TargetOutcome, TargetStatus } from './deploy-stage.js';
@@ -26,9 +30,13 @@ import { type HeldLease, type LeaseLost, withLease } from './lease.js';
 import { readCurrent, recordAttempt, startAttempt } from './ledger.js';
 import type { PreparedArtifact } from './prepare-artifact.js';
 import { type PruneResult, pruneTarget } from './prune.js';
+import { advanceHeldShift, startStageShift } from './traffic.js';
+import { readShift } from './traffic-store.js';
 
 export const StageStatus = {
   Succeeded: 'succeeded',
+  /** The new versions are published and a traffic shift is under way; the tick finishes it. */
+  Shifting: 'shifting',
   Failed: 'failed',
   Skipped: 'skipped',
   Planned: 'planned',
@@ -43,6 +51,8 @@ export interface StageResult {
   readonly reason?: string;
   readonly entryId?: string;
   readonly pruned?: readonly PruneResult[];
+  /** The traffic shift this release started. */
+  readonly shiftId?: string;
 }
 
 export interface StageRelease {
@@ -58,6 +68,10 @@ export interface StageRelease {
   /** An operator's --force: recorded in the entry. */
   readonly forced?: readonly string[];
   readonly onTargetDone: (outcome: TargetOutcome) => void;
+  /** The promotion rule's traffic override, when a promotion releases. */
+  readonly trafficRule?: TrafficSpec;
+  /** The operator's --traffic allAtOnce / --ignore-alarms. */
+  readonly overrides?: TrafficOverrides;
 }
 
 export async function releaseToStage(runtime: Runtime, log: DeployLog, req: StageRelease): Promise<StageResult> {
@@ -94,6 +108,14 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
         });
         return { stage, status: StageStatus.Skipped, outcomes: [], reason: order.reason, entryId: entry.id };
       }
+      const inFlight = await settleInFlightShift(runtime, log, req);
+      if (inFlight !== undefined) {
+        const entry = buildEntry(runtime, req, attempt, [], LedgerOutcome.Skipped, inFlight.reason, inFlight.code);
+        await recordAttempt(runtime, entry);
+        return { stage, status: StageStatus.Skipped, outcomes: [], reason: inFlight.reason, entryId: entry.id };
+      }
+      const settings = resolveShiftSettings(req.app.traffic[stage], req.trafficRule, req.overrides);
+      const shifting = !isAllAtOnce(settings.policy);
       const outcomes = await deployToTargets(
         {
           artifact,
@@ -101,10 +123,53 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
           concurrency: runtime.config.concurrency,
           ...knownVersionsFor(current, artifact),
           onTargetDone: req.onTargetDone,
+          ...(shifting ? { holdAlias: true } : {}),
         },
         runtime,
       );
       const failed = outcomes.filter((o) => o.status === TargetStatus.Failed);
+      if (shifting && failed.length === 0) {
+        const shift = await startStageShift(runtime, log, {
+          id: attempt.id,
+          app: req.app.name,
+          stage,
+          build: artifact.build,
+          codeSha256: artifact.codeSha256,
+          source: sourceOf(artifact),
+          trigger: req.trigger,
+          caller: req.caller,
+          ...(req.pipeline ? { pipeline: req.pipeline } : {}),
+          settings,
+          targets: outcomes.flatMap((o) =>
+            o.version === undefined
+              ? []
+              : [
+                  {
+                    targetId: o.target.id,
+                    version: o.version,
+                    ...(o.previousVersion ? { previousVersion: o.previousVersion } : {}),
+                  },
+                ],
+          ),
+          overrides: describeOverrides(req, attempt.startedAt),
+        });
+        if (shift !== undefined) {
+          return {
+            stage,
+            status:
+              shift.status === ShiftStatus.InFlight || shift.status === ShiftStatus.Succeeded
+                ? StageStatus.Shifting
+                : StageStatus.Failed,
+            outcomes,
+            entryId: shift.id,
+            reason:
+              shift.status === ShiftStatus.InFlight
+                ? `shifting with ${settings.policy.name}: ${shift.position.percent}% on wave ${shift.position.wave + 1} of ${shift.waves.length}`
+                : `${shift.status}: ${shift.reason ?? ''}`,
+            shiftId: shift.id,
+          };
+        }
+      }
       const entry = buildEntry(
         runtime,
         req,
@@ -230,7 +295,60 @@ function buildEntry(
     reason,
     ...(code ? { code } : {}),
     ...(req.forced ? { forced: req.forced } : {}),
+    ...(describeOverrides(req, attempt.startedAt).length > 0
+      ? { overrides: describeOverrides(req, attempt.startedAt) }
+      : {}),
   };
+}
+
+/** The operator's overrides as the ledger records them, with who asked. */
+function describeOverrides(req: StageRelease, at: string): ShiftOverride[] {
+  const list: ShiftOverride[] = [];
+  if (req.overrides?.traffic === 'allAtOnce') list.push({ at, caller: req.caller, what: 'traffic allAtOnce' });
+  if (req.overrides?.ignoreAlarms) list.push({ at, caller: req.caller, what: 'ignore alarms' });
+  return list;
+}
+
+/**
+ * A shift already in flight in the stage: the same build is not released twice (skip), an older
+ * build never displaces a newer one (skip), and a newer build supersedes it: traffic goes back to
+ * the stable version, recorded as `superseded`, before the newer build starts. Returns the skip.
+ */
+async function settleInFlightShift(
+  runtime: Runtime,
+  log: DeployLog,
+  req: StageRelease,
+): Promise<{ reason: string; code: string } | undefined> {
+  const stored = await readShift(runtime, req.app.name, req.stage);
+  const shift = stored?.value;
+  if (shift === undefined) return undefined;
+  // Ended and recorded: nothing to settle. Ended but not recorded (a crash): the advance below finishes it.
+  if (shift.status !== ShiftStatus.InFlight && shift.pending.length === 0 && shift.endEntryId !== undefined)
+    return undefined;
+  const build = req.artifact.build;
+  if (shift.status === ShiftStatus.InFlight && shift.build === build) {
+    return {
+      code: 'BUILD_SHIFTING',
+      reason: `build ${build} is already shifting in ${req.stage} (shift ${shift.id}, ${shift.position.percent}%); see ferry traffic status`,
+    };
+  }
+  if (shift.status === ShiftStatus.InFlight && compareBuilds(build, shift.build) < 0) {
+    return {
+      code: 'BUILD_OLDER_THAN_SHIFTING',
+      reason: `build ${build} is older than ${shift.build}, which is shifting in ${req.stage}; only a rollback goes backwards`,
+    };
+  }
+  const ended = await advanceHeldShift(runtime, log, req.app.name, req.stage, {
+    end: {
+      status: ShiftStatus.Superseded,
+      reason: `superseded by build ${build} (${req.caller})`,
+      code: 'TRAFFIC_SUPERSEDED',
+    },
+  });
+  if (ended?.pending.length) {
+    throw new Error(`the superseded shift ${shift.id} could not restore every target; the next tick retries`);
+  }
+  return undefined;
 }
 
 export function toLedgerTarget(o: TargetOutcome): LedgerTarget {

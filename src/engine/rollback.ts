@@ -24,6 +24,7 @@ import {
   type RollbackTargetPlan,
 } from '../core/rollback-plan.js';
 import { buildSessionName } from '../core/session-name.js';
+import { ShiftStatus } from '../core/traffic-shift.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
 import { DEFAULT_DEPLOY_TARGET_OPTIONS, parseVersionDescription } from './deploy-target.js';
@@ -31,6 +32,8 @@ import { withLease } from './lease.js';
 import { readCurrent, readHistory, recordAttempt, resolveCaller, startAttempt } from './ledger.js';
 import { logLeaseLost } from './release-stage.js';
 import { retryTransient } from './retry.js';
+import { advanceHeldShift } from './traffic.js';
+import { readShift } from './traffic-store.js';
 
 export interface RollbackRequest {
   readonly app: string;
@@ -117,6 +120,10 @@ export async function rollback(runtime: Runtime, log: DeployLog, req: RollbackRe
       ...(req.leaseWaitMs ? { maxWaitMs: req.leaseWaitMs } : {}),
     },
     async () => {
+      // An in-flight traffic shift is aborted first (traffic back on the stable version, recorded
+      // rolled-back); without an explicit build or version, that is the whole rollback.
+      const aborted = await abortShift(runtime, log, app.name, stage.name, caller);
+      if (aborted !== undefined && req.toBuild === undefined && req.toVersion === undefined) return aborted;
       const attempt = startAttempt(runtime);
       const planned = await plan();
       const limit = pLimit(runtime.config.concurrency);
@@ -339,6 +346,40 @@ function toLedgerTarget(m: RollbackTargetResult, observations: readonly TargetOb
     version: m.toVersion,
     outcome: m.status === 'failed' ? 'failed' : m.status === 'moved' ? 'rolled-back' : 'unchanged',
     ...(m.reason ? { reason: m.reason } : {}),
+  };
+}
+
+/** Aborts the stage's in-flight shift, if any, and describes it as a rollback to the stable version. */
+async function abortShift(
+  runtime: Runtime,
+  log: DeployLog,
+  app: string,
+  stage: string,
+  caller: string,
+): Promise<RollbackResult | undefined> {
+  const shift = (await readShift(runtime, app, stage))?.value;
+  if (shift === undefined || shift.status !== ShiftStatus.InFlight) return undefined;
+  const ended = await advanceHeldShift(runtime, log, app, stage, {
+    end: { status: ShiftStatus.RolledBack, reason: `aborted by ferry rollback (${caller})`, code: 'TRAFFIC_ABORTED' },
+  });
+  const current = await readCurrent(runtime, app, stage);
+  const failed = (ended?.pending.length ?? 0) > 0;
+  return {
+    app,
+    stage,
+    status: failed ? RollbackStatus.Failed : RollbackStatus.RolledBack,
+    fromBuild: shift.build,
+    toBuild: current?.build ?? '?',
+    codeSha256: current?.codeSha256 ?? '',
+    reason: failed
+      ? `aborting the traffic shift of ${shift.build} did not restore every target; the next tick retries`
+      : `aborted the traffic shift of ${shift.build}: every target serves its stable version again`,
+    targets: Object.values(shift.targets).map((t) => ({
+      targetId: t.targetId,
+      toVersion: t.stableVersion,
+      action: 'move-alias' as const,
+      status: failed ? ('failed' as const) : ('moved' as const),
+    })),
   };
 }
 

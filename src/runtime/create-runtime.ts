@@ -3,9 +3,13 @@
  * standard configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, region, credential chain),
  * role assumption with caching, and per-account pacing. Built once and reused across invocations.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
+import { type CloudWatchPort, createCloudWatchPort } from '../aws/cloudwatch.js';
+import { createEventsPort, type EventsPort } from '../aws/eventbridge.js';
 import { createLambdaPort, type LambdaPort } from '../aws/lambda.js';
 import { createObjectStore, type ObjectStorePort } from '../aws/s3.js';
 import { createRoleAssumer, getCallerIdentity, type RoleAssumer } from '../aws/sts.js';
@@ -24,6 +28,10 @@ export interface Runtime extends StageDeployDeps {
   readonly identifyCaller?: () => Promise<string>;
   /** The extra SDK client configuration this runtime's clients were built with, for clients built later. */
   readonly sdk?: SdkOverrides;
+  /** CloudWatch in a target's account, as its deploy role (traffic gates). */
+  readonly cloudwatchFor: (target: Target, sessionName: string) => Promise<CloudWatchPort>;
+  /** ferry's notifications on the tooling account's default bus. */
+  readonly events: EventsPort;
 }
 
 export interface RuntimeOptions {
@@ -96,12 +104,43 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     return port;
   };
 
+  const watchers = new Map<string, CloudWatchPort>();
+  const cloudwatchFor = async (target: Target, sessionName: string): Promise<CloudWatchPort> => {
+    const request = {
+      roleArn: target.roleArn,
+      sessionName,
+      ...(target.externalId ? { externalId: target.externalId } : {}),
+    };
+    await assumer.assume(request);
+    const key = `${target.roleArn}|${target.externalId ?? ''}|${target.region}|${sessionName}`;
+    let port = watchers.get(key);
+    if (port === undefined) {
+      const client = new CloudWatchClient({
+        ...options.sdk,
+        region: target.region,
+        credentials: () => assumer.assume(request),
+      });
+      port = createCloudWatchPort(client, {
+        accountId: target.accountId,
+        region: target.region,
+        roleArn: target.roleArn,
+      });
+      // One session at a time per role: a warm container does not keep a client per build.
+      for (const k of watchers.keys())
+        if (k.startsWith(`${target.roleArn}|${target.externalId ?? ''}|${target.region}|`)) watchers.delete(k);
+      watchers.set(key, port);
+    }
+    return port;
+  };
+
   return {
     config,
     store,
     assumer,
     identifyCaller: () => getCallerIdentity(stsClient),
     lambdaFor,
+    cloudwatchFor,
+    events: createEventsPort(new EventBridgeClient({ ...options.sdk, region: config.region })),
     now,
     sleep,
     random: options.random ?? Math.random,

@@ -130,6 +130,7 @@ describe('the packaged functions', () => {
       handler: 'src/handlers/codepipeline-action.handler',
       zip: 'codepipelineAction.zip',
     },
+    TrafficTickLambdaFunction: { handler: 'src/handlers/traffic-tick.handler', zip: 'trafficTick.zip' },
   };
 
   it('defines exactly one function per handler, on nodejs22.x and arm64', () => {
@@ -153,8 +154,9 @@ describe('the packaged functions', () => {
     }
   });
 
-  it('gives every function 15 minutes, at least 1 GB of memory and 1 GB of /tmp for spooling artifacts', () => {
-    for (const [, fn] of resourcesOfType('AWS::Lambda::Function')) {
+  it('gives every function that handles artifacts 15 minutes, at least 1 GB of memory and 1 GB of /tmp for spooling them', () => {
+    for (const [id, fn] of resourcesOfType('AWS::Lambda::Function')) {
+      if (id === 'TrafficTickLambdaFunction') continue;
       expect(fn.Properties.Timeout).toBe(900);
       expect(fn.Properties.MemorySize).toBeGreaterThanOrEqual(1024);
       expect(fn.Properties.EphemeralStorage.Size).toBeGreaterThanOrEqual(1024);
@@ -213,7 +215,9 @@ describe('the triggers', () => {
   });
 
   it('schedules each configured promotion with its rule as input', () => {
-    const rules = resourcesOfType('AWS::Events::Rule').map(([, r]) => r.Properties);
+    const rules = resourcesOfType('AWS::Events::Rule')
+      .map(([, r]) => r.Properties)
+      .filter((r) => JSON.stringify(r.Targets).includes('ScheduledPromotion'));
     const actual = rules.map((r) => ({
       expression: r.ScheduleExpression,
       state: r.State,
@@ -233,7 +237,8 @@ describe('the triggers', () => {
     const eventPermissions = resourcesOfType('AWS::Lambda::Permission').filter(
       ([, p]) => p.Properties.Principal === 'events.amazonaws.com',
     );
-    expect(eventPermissions).toHaveLength(rules.length);
+    // One more for the traffic tick's rule.
+    expect(eventPermissions).toHaveLength(rules.length + 1);
   });
 
   it('gives the CodePipeline action function no trigger of its own (the pipeline invokes it)', () => {
@@ -292,12 +297,13 @@ describe('the execution role', () => {
     expect(statementsFor('codepipeline:PutJobSuccessResult')).toHaveLength(1);
   });
 
-  it('grants nothing beyond logs, STS, S3, CodePipeline and the failure queue', () => {
+  it('grants nothing beyond logs, STS, S3, CodePipeline, the failure queue and notifications', () => {
     const actions = new Set(roleStatements().flatMap((s) => asList(s.Action)));
     expect([...actions].sort()).toEqual(
       [
         'codepipeline:PutJobFailureResult',
         'codepipeline:PutJobSuccessResult',
+        'events:PutEvents',
         'logs:CreateLogGroup',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
@@ -318,6 +324,37 @@ describe('the execution role', () => {
     for (const statement of statementsFor('sqs:SendMessage')) {
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] });
     }
+  });
+
+  it('ticks traffic shifts every minute, as its own role: deploy roles, ledger, leases and notifications only', () => {
+    const tick = resource('TrafficTickLambdaFunction');
+    expect(tick.Properties.Role).toEqual({ 'Fn::GetAtt': ['TrafficTickRole', 'Arn'] });
+    expect(tick.Properties.ReservedConcurrentExecutions).toBe(1);
+    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes('TrafficTick'),
+    );
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
+    const role = resource('TrafficTickRole');
+    expect(role.Properties.RoleName).toBe(`ferry-${STAGE}-${config.region}-traffic`);
+    const statements = (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+      (p) => p.PolicyDocument.Statement,
+    );
+    expect([...new Set(statements.flatMap((s) => asList(s.Action)))].sort()).toEqual(
+      [
+        'events:PutEvents',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        'sts:AssumeRole',
+      ].sort(),
+    );
+    for (const s of statements) expect(asList(s.Resource)).not.toContain('*');
+    const events = statements.find((s) => asList(s.Action).includes('events:PutEvents'));
+    expect(asList(events?.Resource)).toEqual([
+      `arn:aws:events:${config.region}:${vars.toolingAccount}:event-bus/default`,
+    ]);
   });
 
   it('has the fixed name that target accounts trust', () => {

@@ -20,6 +20,7 @@ const parameters = {
   FunctionNames: 'orders-api,billing_worker',
   ArtifactBucketName: 'ferry-artifacts-111111111111-eu-west-1',
   ArtifactPrefix: 'artifacts/',
+  AlarmNames: 'orders-5xx,orders p99',
   RoleName: 'ferry-deploy',
 };
 
@@ -69,17 +70,20 @@ async function collectLambdaActions(): Promise<string[]> {
       updateAlias: () => port.updateAlias({ functionName: 'f', alias: 'live', version: '1' }),
       listAliases: () => port.listAliases('f'),
       deleteVersion: () => port.deleteVersion('f', '1'),
+      invoke: () => port.invoke({ functionName: 'f', qualifier: '2', payload: {} }),
     };
     for (const call of Object.values(calls)) await call();
     const names = mock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
-    return [...new Set(names.map((name) => `lambda:${name.replace(/Command$/, '')}`))].sort();
+    // IAM names the Invoke API's action InvokeFunction.
+    const action = (name: string) => (name === 'InvokeCommand' ? 'InvokeFunction' : name.replace(/Command$/, ''));
+    return [...new Set(names.map((name) => `lambda:${action(name)}`))].sort();
   } finally {
     mock.restore();
   }
 }
 
 describe('the deploy role’s trust policy', () => {
-  it('trusts only ferry’s execution role, and only with the ExternalId', () => {
+  it('trusts only ferry’s execution role and its traffic-tick role, and only with the ExternalId', () => {
     expect(role.Type).toBe('AWS::IAM::Role');
     expect(trust).toHaveLength(1);
     const [statement] = trust as [Statement];
@@ -88,7 +92,9 @@ describe('the deploy role’s trust policy', () => {
     expect(statement.Principal).toEqual({ AWS: 'arn:aws:iam::111111111111:root' });
     expect(statement.Condition).toEqual({
       StringEquals: { 'sts:ExternalId': parameters.ExternalId },
-      ArnEquals: { 'aws:PrincipalArn': parameters.FerryRoleArn },
+      ArnEquals: {
+        'aws:PrincipalArn': [parameters.FerryRoleArn, 'arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-traffic'],
+      },
     });
   });
 
@@ -122,7 +128,7 @@ describe('the deploy role’s permissions', () => {
     const functions = ['orders-api', 'billing_worker'];
     const unqualified = functions.map((f) => `arn:aws:lambda:*:*:function:${f}`);
     const qualified = functions.map((f) => `arn:aws:lambda:*:*:function:${f}:*`);
-    for (const action of LAMBDA_ACTIONS.filter((a) => a !== 'lambda:DeleteFunction')) {
+    for (const action of LAMBDA_ACTIONS.filter((a) => a !== 'lambda:DeleteFunction' && a !== 'lambda:InvokeFunction')) {
       expect(grantsFor(action).sort(), action).toEqual([...unqualified, ...qualified].sort());
     }
   });
@@ -134,9 +140,22 @@ describe('the deploy role’s permissions', () => {
     ]);
   });
 
-  it('uses "*" only where AWS has no resource type (metric data) or for read-only alarm states', () => {
+  it('uses "*" only where AWS has no resource type (metric data)', () => {
     const star = permissions.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action));
-    expect(star.sort()).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData']);
+    expect(star.sort()).toEqual(['cloudwatch:GetMetricData']);
+  });
+
+  it('reads only the named traffic alarms, and invokes only the listed functions (hooks)', () => {
+    expect(grantsFor('cloudwatch:DescribeAlarms')).toEqual([
+      'arn:aws:cloudwatch:*:*:alarm:orders-5xx',
+      'arn:aws:cloudwatch:*:*:alarm:orders p99',
+    ]);
+    expect(grantsFor('lambda:InvokeFunction').sort()).toEqual(
+      ['orders-api', 'billing_worker']
+        .flatMap((f) => [`arn:aws:lambda:*:*:function:${f}`, `arn:aws:lambda:*:*:function:${f}:*`])
+        .sort(),
+    );
+    expect(new RegExp(template.Parameters.AlarmNames.AllowedPattern).test('*')).toBe(false);
   });
 
   it('reads artifacts only under the artifact prefix of ferry’s bucket', () => {

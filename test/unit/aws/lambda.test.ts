@@ -4,6 +4,7 @@ import {
   GetAliasCommand,
   GetFunctionCommand,
   InvalidParameterValueException,
+  InvokeCommand,
   LambdaClient,
   LambdaServiceException,
   ListAliasesCommand,
@@ -306,5 +307,65 @@ describe('Lambda adapter', () => {
       { name: 'live', functionVersion: '4', revisionId: 'a', routing: { '5': 0.1 } },
       { name: 'beta', functionVersion: '6', revisionId: 'b', routing: {} },
     ]);
+  });
+});
+
+describe('Lambda adapter: traffic', () => {
+  it('invokes a version by its qualifier and reports a function error', async () => {
+    lambdaMock.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      ExecutedVersion: '8',
+      Payload: new TextEncoder().encode('{"errorMessage":"boom"}') as never,
+    });
+    const result = await port.invoke({ functionName: 'orders-api', qualifier: '8', payload: { smoke: true } });
+    expect(result).toEqual({
+      statusCode: 200,
+      functionError: 'Unhandled',
+      executedVersion: '8',
+      payload: '{"errorMessage":"boom"}',
+    });
+    const input = lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input;
+    expect(input?.Qualifier).toBe('8');
+    expect(input?.InvocationType).toBe('RequestResponse');
+    expect(new TextDecoder().decode(input?.Payload as Uint8Array)).toBe('{"smoke":true}');
+  });
+
+  it('routes a weight to the new version, guarded by the alias RevisionId', async () => {
+    lambdaMock.on(UpdateAliasCommand).resolves({
+      Name: 'live',
+      FunctionVersion: '7',
+      RevisionId: 'r2',
+      RoutingConfig: { AdditionalVersionWeights: { '8': 0.1 } },
+    });
+    const alias = await port.updateAlias({
+      functionName: 'orders-api',
+      alias: 'live',
+      version: '7',
+      revisionId: 'r1',
+      routing: { '8': 0.1 },
+    });
+    expect(alias.routing).toEqual({ '8': 0.1 });
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateAliasCommand, {
+      FunctionVersion: '7',
+      RevisionId: 'r1',
+      RoutingConfig: { AdditionalVersionWeights: { '8': 0.1 } },
+    });
+  });
+
+  it('says that Lambda refuses weighted routing between versions with different roles, and that no traffic moved', async () => {
+    lambdaMock.on(UpdateAliasCommand).rejects(
+      new InvalidParameterValueException({
+        message: 'Specified versions must be associated with the same execution role',
+        $metadata: {},
+      }),
+    );
+    const error = await port
+      .updateAlias({ functionName: 'orders-api', alias: 'live', version: '7', revisionId: 'r1', routing: { '8': 0.1 } })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TRAFFIC_ROUTING_REFUSED' });
+    expect((error as Error).message).toMatch(
+      /between versions 7 and 8.*same execution role and dead-letter configuration\. No traffic was moved/,
+    );
   });
 });

@@ -86,6 +86,9 @@ export function createHarness(options: { config?: unknown; now?: Date; cwd?: str
             readStatus: engine.readStatus ?? fail('readStatus'),
             readHistory: engine.readHistory ?? fail('readHistory'),
             recordDirectDeployCopy: engine.recordDirectDeployCopy ?? fail('recordDirectDeployCopy'),
+            advanceShift: engine.advanceShift ?? fail('advanceShift'),
+            readShift: engine.readShift ?? fail('readShift'),
+            resolveCaller: engine.resolveCaller ?? (async () => 'arn:aws:iam::111111111111:user/test'),
           } as CliEngine;
         },
       };

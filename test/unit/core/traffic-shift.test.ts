@@ -97,6 +97,14 @@ describe('decideShift', () => {
     expect(d.next.pending).toEqual(d.actions);
   });
 
+  it('fails the shift, traffic back, when a configured alarm does not exist', () => {
+    const s = step(shift({ alarms: ['typo'] }), { minute: 0 }).next;
+    const d = decideShift(s, { now: at(1), readings: { alarms: [{ name: 'typo', state: 'MISSING' }] } });
+    expect(d.next.status).toBe(ShiftStatus.Failed);
+    expect(d.next.code).toBe('TRAFFIC_ALARM_MISSING');
+    expect(d.actions).toEqual([{ kind: 'restore', targetIds: ['a', 'b'] }]);
+  });
+
   it('ignores alarms when told to, and then does not even ask for them', () => {
     const s = step(shift({ alarms: ['orders-5xx'], ignoreAlarms: true }), { minute: 0 }).next;
     expect(describeNeeds(s).alarms).toEqual([]);
