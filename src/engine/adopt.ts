@@ -11,7 +11,7 @@ import { InputError } from '../core/errors.js';
 import { type LedgerEntry, LedgerOutcome, Trigger } from '../core/ledger-model.js';
 import { didYouMean } from '../core/suggest.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import type { DeployLog } from './deploy-build.js';
+import type { DeployLog } from './deploy-log.js';
 import { recordAttempt, resolveCaller, startAttempt } from './ledger.js';
 import { readStatus } from './status.js';
 

@@ -27,7 +27,7 @@ import {
 import type { WaveSize } from '../core/traffic-waves.js';
 import { planWaves } from '../core/traffic-waves.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import type { DeployLog } from './deploy-build.js';
+import type { DeployLog } from './deploy-log.js';
 import { withLease } from './lease.js';
 import { updateCurrent, writeEntry } from './ledger.js';
 import { logLeaseLost } from './release-stage.js';
