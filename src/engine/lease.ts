@@ -20,6 +20,7 @@ import {
   type StoredLease,
 } from '../core/lease-plan.js';
 import { leaseKey } from '../core/ledger-model.js';
+import type { DeployLog } from './deploy-log.js';
 
 /** Calls `tick` every `everyMs` until the returned function is called. */
 export type RepeatEvery = (tick: () => Promise<void>, everyMs: number) => () => void;
@@ -201,4 +202,13 @@ export async function withLease<T>(
       if (!ok) markLost('release');
     }
   }
+}
+
+/** Another run took the stage's lease over (it found it expired): this run held it too long. */
+export function logLeaseLost(log: DeployLog, held: HeldLease, lost: LeaseLost, app: string, stage: string): void {
+  log.warn(`the lease was taken over (found at ${lost.when}); this run held it past leaseSeconds without renewing`, {
+    app,
+    stage,
+    owner: held.lease.owner,
+  });
 }

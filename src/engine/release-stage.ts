@@ -26,7 +26,7 @@ import { type ShiftOverride, ShiftStatus } from '../core/traffic-shift.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
 import { deployToTargets, type TargetOutcome, TargetStatus } from './deploy-stage.js';
-import { type HeldLease, type LeaseLost, withLease } from './lease.js';
+import { logLeaseLost, withLease } from './lease.js';
 import { readCurrent, recordAttempt, startAttempt } from './ledger.js';
 import type { PreparedArtifact } from './prepare-artifact.js';
 import { type PruneResult, pruneTarget } from './prune.js';
@@ -365,13 +365,4 @@ export function toLedgerTarget(o: TargetOutcome): LedgerTarget {
     ...(o.error ? { reason: describeError(o.error) } : {}),
     ...(o.error && isFerryError(o.error) ? { code: o.error.code } : {}),
   };
-}
-
-/** Another run took the stage's lease over (it found it expired): this run held it too long. */
-export function logLeaseLost(log: DeployLog, held: HeldLease, lost: LeaseLost, app: string, stage: string): void {
-  log.warn(`the lease was taken over (found at ${lost.when}); this run held it past leaseSeconds without renewing`, {
-    app,
-    stage,
-    owner: held.lease.owner,
-  });
 }

@@ -113,7 +113,9 @@ afterAll(() => {
 
 describe('npm run package', () => {
   it('says where the package is and how big it is', () => {
-    expect(packageSummary).toMatch(/^Packaged ferry for stage dev in out\/ \(\d+(\.\d)? (KiB|MiB) in \d+ zip\(s\)\):$/m);
+    expect(packageSummary).toMatch(
+      /^Packaged ferry for stage dev in out\/ \(\d+(\.\d)? (KiB|MiB) in \d+ zip\(s\)\):$/m,
+    );
     expect(packageSummary).toMatch(/^ {2}artifactUploaded\.zip +\d+(\.\d)? (KiB|MiB)$/m);
     expect(packageSummary).toMatch(/^ {2}cloudformation-template-update-stack\.json +\d+/m);
   });
