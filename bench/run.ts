@@ -22,11 +22,12 @@ import { benchEngineOverhead } from './sections/engine-overhead.js';
 import { benchFanOut } from './sections/fan-out.js';
 import { benchMemory } from './sections/memory.js';
 import { benchRequests } from './sections/requests.js';
+import { benchTraffic } from './sections/traffic.js';
 
 // The SDK's notice about Node 20 support is for users, not benchmark output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const SECTIONS = ['cli', 'engine', 'requests', 'fan-out', 'cold-start', 'memory'] as const;
+const SECTIONS = ['cli', 'engine', 'requests', 'fan-out', 'cold-start', 'memory', 'traffic'] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 async function runBench(argv: string[]): Promise<number> {
@@ -88,6 +89,7 @@ async function runBench(argv: string[]): Promise<number> {
     if (wanted('fan-out')) sections.push(await benchFanOut(ctx));
     if (wanted('cold-start')) sections.push(await benchColdStart(ctx));
     if (wanted('memory')) sections.push(await benchMemory(ctx));
+    if (wanted('traffic')) sections.push(await benchTraffic(ctx));
   } finally {
     clearTimeout(watchdog);
     await rm(workDir, { recursive: true, force: true });

@@ -5,10 +5,13 @@
  * nothing running.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { makeFunctionZip } from '@ferry/aws-sandbox';
+import { makeFailingFunctionZip, makeFunctionZip } from '@ferry/aws-sandbox';
 import { runCli } from '../../src/cli/main.js';
+import type { Target } from '../../src/core/config.js';
 import type { DeployLog } from '../../src/engine/deploy-build.js';
 import { createScheduledPromotionHandler } from '../../src/handlers/scheduled-promotion.js';
+import { createTrafficTickHandler } from '../../src/handlers/traffic-tick.js';
+import type { Runtime } from '../../src/runtime/create-runtime.js';
 import { DEMO_CONFIG } from './demo-config.js';
 import { type FerryWorld, startFerryWorld } from './ferry-world.js';
 
@@ -39,10 +42,20 @@ const step = (n: number, text: string) => out(`\n${n}. ${text}`);
 
 /** Prints one short line per target outcome, in place of the JSON logs a Lambda would write. */
 function narrate(): DeployLog {
+  let last = '';
+  const once = (line: string) => {
+    // Several targets (or the shift and its stage) can report the same outcome: say it once.
+    if (line !== last) out(line);
+    last = line;
+  };
   const say =
     (icon: string) =>
     (message: string, ...attributes: Record<string, unknown>[]) => {
       const a = Object.assign({}, ...attributes) as Record<string, unknown>;
+      if (message.startsWith('traffic ')) {
+        once(`   ${icon} ${a.app} ${a.stage}: ${message.slice('traffic '.length)}${a.reason ? ` (${a.reason})` : ''}`);
+        return;
+      }
       if (message.startsWith('promotion ')) {
         out(`   ${icon} ${a.app} ${a.from} → ${a.to}: ${message.slice('promotion '.length)} (${a.reason})`);
         return;
@@ -85,12 +98,14 @@ async function main(): Promise<void> {
     1,
     'Starting the sandbox: tooling account 111111111111 (artifact bucket, ferry), targets 222222222222 (dev) and 333333333333 (staging).',
   );
-  const world = await startFerryWorld({ config: DEMO_CONFIG, lambda: { updateDelayMs: 50 } });
+  // 'even' routing: a 25 % canary gets exactly one call in four, so the demo's outcome is the same every run.
+  const world = await startFerryWorld({ config: DEMO_CONFIG, lambda: { updateDelayMs: 50, weightedRouting: 'even' } });
   try {
     out(
       `   sandbox listening on ${world.sandbox.endpoint}; deploy roles trust only ${world.ferryRoleArn} with an ExternalId.`,
     );
-    const runtime = world.createRuntime();
+    // ferry reads time from the sandbox clock, so a two-minute canary takes two advances, not two minutes.
+    const runtime = world.createRuntime({ now: () => world.sandbox.clock.now() });
     const log = narrate();
     world.connectUploadHandler(runtime, log);
 
@@ -115,13 +130,28 @@ async function main(): Promise<void> {
     await upload(world, 'orders-api', '1', await makeFunctionZip('build 1'), { commit: 'a1b2c3d' });
     await world.sandbox.drainEvents();
 
-    step(6, 'EventBridge fires the dev → staging promotion: the same bytes go into account 333333333333.');
+    step(
+      6,
+      'EventBridge fires the dev → staging promotion: the same bytes go into account 333333333333, as a canary (25 % for 2 minutes).',
+    );
     const promotion = createScheduledPromotionHandler(() => runtime, log);
     await promotion({ app: 'orders-api', from: 'dev', to: 'staging' });
+    await driveCanary(world, runtime, log);
     step(7, 'The schedule fires again: nothing to promote, nothing changes.');
     await promotion({ app: 'orders-api', from: 'dev', to: 'staging' });
 
-    step(8, '`ferry status`: one view of every account, read live and checked against the ledger.');
+    step(
+      8,
+      'CI uploads build 4, whose handler throws. dev takes it at once; its promotion to staging starts a canary.',
+    );
+    await world.upload('orders-api', '4', await makeFailingFunctionZip('build 4'), { commit: 'bad0c0d' });
+    await world.sandbox.drainEvents();
+    await promotion({ app: 'orders-api', from: 'dev', to: 'staging' });
+    out('   No alarm is configured: ferry compares the error rates of the two versions from Lambda’s own metrics.');
+    await driveCanary(world, runtime, log);
+    printNotifications(world);
+
+    step(9, '`ferry status`: one view of every account, read live and checked against the ledger.');
     await runCli(['status'], { writeOut: (t) => process.stdout.write(indent(t)), writeErr: () => {} });
 
     await printState(world);
@@ -140,8 +170,70 @@ const indent = (text: string) =>
     .map((line) => (line ? `   ${line}` : line))
     .join('\n');
 
+/** Staging's live traffic: `calls` invocations through the alias, reporting how many each version served and failed. */
+async function sendTraffic(world: FerryWorld, target: Target, calls: number): Promise<string> {
+  const lambda = new LambdaClient(world.sandbox.clientConfig(world.rootCredentials(target.accountId), target.region));
+  const served = new Map<string, { calls: number; errors: number }>();
+  try {
+    for (let i = 0; i < calls; i += 1) {
+      const answer = await lambda.send(
+        new InvokeCommand({ FunctionName: target.functionName, Qualifier: target.alias }),
+      );
+      const version = answer.ExecutedVersion ?? '?';
+      const tally = served.get(version) ?? { calls: 0, errors: 0 };
+      tally.calls += 1;
+      if (answer.FunctionError) tally.errors += 1;
+      served.set(version, tally);
+    }
+  } finally {
+    lambda.destroy();
+  }
+  return [...served]
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([v, t]) => `v${v} ${t.calls} call${t.calls === 1 ? '' : 's'}${t.errors ? ` (${t.errors} failed)` : ''}`)
+    .join(', ');
+}
+
+/**
+ * Plays staging's users and EventBridge's one-minute tick: each sandbox minute sends traffic
+ * through the alias, moves the clock a minute, and runs ferry's traffic-tick handler, until the
+ * shift has ended (at most 10 ticks).
+ */
+async function driveCanary(world: FerryWorld, runtime: Runtime, log: DeployLog): Promise<void> {
+  const staging = world.targets.find((t) => t.accountId === '333333333333');
+  if (!staging) throw new Error('the demo world has no staging target');
+  const tick = createTrafficTickHandler(() => runtime, log);
+  const weight = () => {
+    const alias = world.sandbox.lambda
+      .describeFunction(staging.accountId, staging.region, staging.functionName)
+      ?.aliases.find((a) => a.name === staging.alias);
+    const [extra] = Object.entries(alias?.routing ?? {});
+    return extra
+      ? `v${alias?.functionVersion} ${Math.round((1 - extra[1]) * 100)} % / v${extra[0]} ${Math.round(extra[1] * 100)} %`
+      : `v${alias?.functionVersion} 100 %`;
+  };
+  for (let minute = 1; minute <= 10; minute += 1) {
+    const traffic = await sendTraffic(world, staging, 8);
+    world.sandbox.clock.advance(60_000);
+    const summary = await tick({});
+    const result = summary.results.find((r) => r.app === 'orders-api' && r.stage === 'staging');
+    out(`   minute ${minute}: traffic ${traffic}; tick → ${result?.status ?? 'no shift'}; alias now ${weight()}`);
+    if (result?.status !== 'in-flight') return;
+  }
+}
+
+/** What ferry published on the tooling account's default bus (source `ferry`) for this build. */
+function printNotifications(world: FerryWorld): void {
+  const events = world.sandbox.eventbridge.captured({ source: 'ferry' });
+  out(`   ferry published ${events.length} EventBridge notifications (source "ferry"); the last ones:`);
+  for (const event of events.slice(-3)) {
+    const d = event.detail as { build?: string; stage?: string; state?: string; percent?: number; detail?: string };
+    out(`     ${d.stage} build ${d.build}: ${d.state} at ${d.percent} %${d.detail ? ` — ${d.detail}` : ''}`);
+  }
+}
+
 async function printState(world: FerryWorld): Promise<void> {
-  step(9, 'Versions and aliases per account, straight from the sandbox:');
+  step(10, 'Versions and aliases per account, straight from the sandbox:');
   out('   account       function        alias  version  versions  code');
   for (const target of world.targets) {
     const fn = world.sandbox.lambda.describeFunction(target.accountId, target.region, target.functionName);
@@ -155,7 +247,8 @@ async function printState(world: FerryWorld): Promise<void> {
 }
 
 async function invokeLive(world: FerryWorld): Promise<void> {
-  const target = world.targets[0];
+  // Staging: its canary caught build 4, so it serves build 2 again.
+  const target = world.targets.find((t) => t.accountId === '333333333333');
   if (!target) return;
   const lambda = new LambdaClient(world.sandbox.clientConfig(world.rootCredentials(target.accountId), target.region));
   const answer = await lambda.send(new InvokeCommand({ FunctionName: target.functionName, Qualifier: target.alias }));
