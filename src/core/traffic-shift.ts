@@ -157,23 +157,16 @@ export interface ShiftState {
   readonly endEntryId?: string;
 }
 
-export interface StartShiftInput {
-  readonly id: string;
-  readonly app: string;
-  readonly stage: string;
-  readonly build: string;
-  readonly codeSha256: string;
-  readonly source?: LedgerSource;
-  readonly trigger: string;
-  readonly caller: string;
-  readonly pipeline?: ShiftState['pipeline'];
-  readonly settings: ShiftSettings;
-  readonly settled?: Readonly<Record<string, string>>;
-  readonly waves: readonly (readonly string[])[];
+/** What starts a shift: the state's identity fields, plus its targets as a list and the time. */
+export type StartShiftInput = Pick<
+  ShiftState,
+  'id' | 'app' | 'stage' | 'build' | 'codeSha256' | 'source' | 'trigger' | 'caller' | 'pipeline' | 'settings' | 'waves'
+> & {
+  readonly settled?: ShiftState['settled'];
   readonly targets: readonly ShiftTarget[];
-  readonly overrides?: readonly ShiftOverride[];
+  readonly overrides?: ShiftState['overrides'];
   readonly now: string;
-}
+};
 
 /** At most this many events are kept in the state object (the ledger entries keep the outcome). */
 const MAX_EVENTS = 200;
