@@ -1,40 +1,18 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.js';
-import { type FerryWorld, makeFunctionZip, startFerryWorld, TWO_ACCOUNTS } from '../../support/sandbox-harness.js';
+import { type CliWorld, startCliWorld } from '../../support/cli-world.js';
+import { type FerryWorld, makeFunctionZip, TWO_ACCOUNTS } from '../../support/sandbox-harness.js';
 
+let cli: CliWorld;
 let world: FerryWorld;
-let dir: string;
 
 beforeEach(async () => {
   // Functions exist with their `live` alias on the initial code; ferry has recorded nothing.
-  world = await startFerryWorld({ config: TWO_ACCOUNTS, lambda: { updateDelayMs: 20 } });
-  dir = await mkdtemp(join(tmpdir(), 'ferry-adopt-it-'));
+  cli = await startCliWorld({ config: TWO_ACCOUNTS, lambda: { updateDelayMs: 20 } });
+  world = cli.world;
 });
-afterEach(async () => {
-  await world.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => cli.stop());
 
-async function ferry(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    {
-      writeOut: (text) => {
-        stdout += text;
-      },
-      writeErr: (text) => {
-        stderr += text;
-      },
-    },
-    { env: { ...process.env, ...world.env }, cwd: dir },
-  );
-  return { code, stdout, stderr, json: <T = Record<string, unknown>>() => JSON.parse(stdout) as T };
-}
+const ferry = (...argv: string[]) => cli.ferry(...argv);
 
 describe('ferry adopt', () => {
   it('records what the aliases serve as the starting point, so status is clean, and rollback can return to it', async () => {
@@ -77,8 +55,7 @@ describe('ferry adopt', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^orders-api +dev +recorded +0-adopted/m);
 
-    const zip = join(dir, 'build-1.zip');
-    await writeFile(zip, await makeFunctionZip('build 1'));
+    const zip = await cli.writeZip('build-1', await makeFunctionZip('build 1'));
     const deploy = await ferry('deploy', zip, '--app', 'orders-api', '--stage', 'dev', '--build', '1');
     expect(deploy.code, deploy.stderr).toBe(0);
     const back = await ferry('rollback', '--app', 'orders-api', '--stage', 'dev', '--json');

@@ -1,51 +1,23 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.js';
-import { type FerryWorld, makeFunctionZip, startFerryWorld, TWO_ACCOUNTS } from '../../support/sandbox-harness.js';
+import { type CliWorld, startCliWorld } from '../../support/cli-world.js';
+import { type FerryWorld, TWO_ACCOUNTS } from '../../support/sandbox-harness.js';
 
 const REGION = 'eu-west-1';
 const ACCOUNTS = ['222222222222', '333333333333'];
 const BUCKET = TWO_ACCOUNTS.artifactBucket;
+let cli: CliWorld;
 let world: FerryWorld;
-let dir: string;
 
 beforeEach(async () => {
   // No upload handler is connected: the CLI is the only deployer, so each step's effect is its own.
-  world = await startFerryWorld({ config: TWO_ACCOUNTS, lambda: { updateDelayMs: 20 } });
-  dir = await mkdtemp(join(tmpdir(), 'ferry-cli-it-'));
+  cli = await startCliWorld({ config: TWO_ACCOUNTS, lambda: { updateDelayMs: 20 } });
+  world = cli.world;
 });
-afterEach(async () => {
-  await world.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => cli.stop());
 
-/** Runs ferry in-process with the world's environment (endpoint, ferry's role credentials, FERRY_CONFIG). */
-async function ferry(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    {
-      writeOut: (text) => {
-        stdout += text;
-      },
-      writeErr: (text) => {
-        stderr += text;
-      },
-    },
-    { env: { ...process.env, ...world.env }, cwd: dir },
-  );
-  return { code, stdout, stderr, json: <T = Record<string, unknown>>() => JSON.parse(stdout) as T };
-}
-
-async function writeZip(name: string): Promise<string> {
-  const path = join(dir, `${name}.zip`);
-  await writeFile(path, await makeFunctionZip(name));
-  return path;
-}
+const ferry = (...argv: string[]) => cli.ferry(...argv);
+const writeZip = (name: string) => cli.writeZip(name);
 
 const liveVersion = (account: string) =>
   world.sandbox.lambda.describeFunction(account, REGION, 'orders-api')?.aliases.find((a) => a.name === 'live')
@@ -184,8 +156,8 @@ describe('the ferry CLI against the sandbox', () => {
   });
 
   it('exits 4 naming the role when the deploy role cannot be assumed', async () => {
-    await world.stop();
-    world = await startFerryWorld({
+    await cli.stop();
+    cli = await startCliWorld({
       config: TWO_ACCOUNTS,
       lambda: { updateDelayMs: 20 },
       deployRoleTrust: () => ({
@@ -195,6 +167,7 @@ describe('the ferry CLI against the sandbox', () => {
         ],
       }),
     });
+    world = cli.world;
     const deploy = await ferry(
       'deploy',
       await writeZip('build-1'),

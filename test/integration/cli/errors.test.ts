@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.js';
+import { runFerry } from '../../support/cli-world.js';
 import { type FerryWorld, makeFunctionZip, startFerryWorld, TWO_ACCOUNTS } from '../../support/sandbox-harness.js';
 
 let world: FerryWorld;
@@ -25,8 +25,6 @@ afterAll(async () => {
 });
 
 async function ferry(env: Record<string, string | undefined>, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
   // The SDK's credential chain and endpoint read process.env itself: change it for this run only.
   const saved = new Map(Object.keys(env).map((k) => [k, process.env[k]]));
   for (const [k, v] of Object.entries(env)) {
@@ -34,24 +32,12 @@ async function ferry(env: Record<string, string | undefined>, ...argv: string[])
     else process.env[k] = v;
   }
   const merged: NodeJS.ProcessEnv = { ...process.env, AWS_MAX_ATTEMPTS: '1' };
-  const code = await runCli(
-    argv,
-    {
-      writeOut: (t) => {
-        stdout += t;
-      },
-      writeErr: (t) => {
-        stderr += t;
-      },
-    },
-    { env: merged, cwd: dir },
-  ).finally(() => {
+  return runFerry(argv, merged, dir).finally(() => {
     for (const [k, v] of saved) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
   });
-  return { code, stdout, stderr };
 }
 
 const config = (changes: Record<string, unknown>) => JSON.stringify({ ...TWO_ACCOUNTS, ...changes });

@@ -3,14 +3,12 @@
  * `ferry deploy ./zip --stage S` deploys into S only (its upload is recorded as ferry's own copy and
  * skipped by the trigger), and `ferry upload` never replaces a build's bytes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.js';
 import { readHistory } from '../../../src/engine/ledger.js';
 import type { Runtime } from '../../../src/runtime/create-runtime.js';
-import { type FerryWorld, makeFunctionZip, recordLog, startFerryWorld } from '../../support/sandbox-harness.js';
+import { type CliWorld, startCliWorld } from '../../support/cli-world.js';
+import { type FerryWorld, recordLog } from '../../support/sandbox-harness.js';
 
 const REGION = 'eu-west-1';
 const DEV = '222222222222';
@@ -30,44 +28,20 @@ const CONFIG = {
     },
   },
 };
+let cli: CliWorld;
 let world: FerryWorld;
 let runtime: Runtime;
-let dir: string;
 
 beforeEach(async () => {
-  world = await startFerryWorld({ config: CONFIG, lambda: { updateDelayMs: 20 } });
+  cli = await startCliWorld({ config: CONFIG, lambda: { updateDelayMs: 20 } });
+  world = cli.world;
   runtime = world.createRuntime();
   world.connectUploadHandler(runtime, recordLog());
-  dir = await mkdtemp(join(tmpdir(), 'ferry-cli-trust-'));
 });
-afterEach(async () => {
-  await world.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => cli.stop());
 
-async function ferry(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    {
-      writeOut: (t) => {
-        stdout += t;
-      },
-      writeErr: (t) => {
-        stderr += t;
-      },
-    },
-    { env: { ...process.env, ...world.env }, cwd: dir },
-  );
-  return { code, stdout, stderr };
-}
-
-async function writeZip(name: string): Promise<string> {
-  const path = join(dir, `${name}.zip`);
-  await writeFile(path, await makeFunctionZip(name));
-  return path;
-}
+const ferry = (...argv: string[]) => cli.ferry(...argv);
+const writeZip = (name: string) => cli.writeZip(name);
 
 const liveVersion = (account: string) =>
   world.sandbox.lambda.describeFunction(account, REGION, 'orders-api')?.aliases.find((a) => a.name === 'live')
@@ -106,7 +80,7 @@ describe('CLI uploads and the upload trigger', () => {
     expect(other.code).toBe(3);
     expect(other.stderr).toMatch(/already holds build 5 of orders-api with other bytes.*Builds are immutable/);
 
-    const again = await ferry('upload', join(dir, 'build-5.zip'), '--app', 'orders-api', '--build', '5');
+    const again = await ferry('upload', join(cli.dir, 'build-5.zip'), '--app', 'orders-api', '--build', '5');
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('was already uploaded with these bytes');
     await world.sandbox.drainEvents();
