@@ -217,4 +217,34 @@ describe('sandbox S3 multipart upload', () => {
     await sandbox.drainEvents();
     expect(received).toEqual([]);
   });
+
+  it('honours If-None-Match: * on completion: an existing key fails with 412 and the upload stays open', async () => {
+    const first = await upload([Buffer.from('first')]);
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: KEY,
+        UploadId: first.uploadId,
+        MultipartUpload: { Parts: first.uploaded },
+        IfNoneMatch: '*',
+      }),
+    );
+    const second = await upload([Buffer.from('second')]);
+    const error = await catchError(
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: KEY,
+          UploadId: second.uploadId,
+          MultipartUpload: { Parts: second.uploaded },
+          IfNoneMatch: '*',
+        }),
+      ),
+    );
+    expect(error.name).toBe('PreconditionFailed');
+    const kept = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
+    expect(await kept.Body?.transformToString()).toBe('first');
+    // The refused upload is still open: aborting it succeeds.
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: KEY, UploadId: second.uploadId }));
+  });
 });

@@ -8,18 +8,36 @@
  *   `-<part count>`: not a checksum of the object's bytes) or, for CRC algorithms that ask for it,
  *   FULL_OBJECT (the checksum of the whole object). SHA-1 and SHA-256 are COMPOSITE only.
  * - Every part but the last is at least 5 MiB; parts are listed in ascending order.
- * - Completing publishes `ObjectCreated:CompleteMultipartUpload`.
+ * - Completing publishes `ObjectCreated:CompleteMultipartUpload`; it honours If-None-Match / If-Match.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { SandboxRequest } from '../contracts.js';
 import { readXmlText, renderXmlDocument } from '../xml.js';
 import { resolveBucket } from './bucket-handlers.js';
 import { ChecksumAlgorithm, computeChecksum, headerNameOf, verifyDeclaredChecksum } from './checksums.js';
-import { publishObjectCreated, readStandardHeaders, readUserMetadata } from './object-handlers.js';
+import {
+  checkWritePreconditions,
+  publishObjectCreated,
+  readStandardHeaders,
+  readUserMetadata,
+} from './object-handlers.js';
 import { requireS3Action, toObjectArn } from './s3-access.js';
-import { buildS3Headers, S3_NAMESPACE, type S3Handler } from './s3-context.js';
+import { buildS3Headers, S3_NAMESPACE, type S3Context, type S3Handler, type S3Target } from './s3-context.js';
 import { S3Error } from './s3-errors.js';
 import { type Bucket, type ChecksumType, VersioningStatus } from './s3-store.js';
+
+/** The bucket and key a multipart request names, once the caller may perform `action` on the key. */
+function locateUploadObject(
+  ctx: S3Context,
+  req: SandboxRequest,
+  target: S3Target,
+  action: string,
+): { bucket: Bucket; key: string } {
+  const bucket = resolveBucket(ctx, req, target.bucket);
+  const key = target.key ?? '';
+  requireS3Action(ctx.iam, req.caller, bucket, action, toObjectArn(bucket.name, key));
+  return { bucket, key };
+}
 
 /** S3's minimum part size, except for the last part. */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -110,9 +128,7 @@ function readChecksumType(req: SandboxRequest, algorithm: ChecksumAlgorithm | un
 export const createMultipartUpload =
   (uploads: MultipartUploads): S3Handler =>
   (ctx, req, target) => {
-    const bucket = resolveBucket(ctx, req, target.bucket);
-    const key = target.key ?? '';
-    requireS3Action(ctx.iam, req.caller, bucket, 's3:PutObject', toObjectArn(bucket.name, key));
+    const { bucket, key } = locateUploadObject(ctx, req, target, 's3:PutObject');
     const algorithm = readAlgorithm(req);
     const checksumType = readChecksumType(req, algorithm);
     const upload = uploads.start({
@@ -145,9 +161,7 @@ export const createMultipartUpload =
 export const uploadPart =
   (uploads: MultipartUploads): S3Handler =>
   (ctx, req, target) => {
-    const bucket = resolveBucket(ctx, req, target.bucket);
-    const key = target.key ?? '';
-    requireS3Action(ctx.iam, req.caller, bucket, 's3:PutObject', toObjectArn(bucket.name, key));
+    const { bucket, key } = locateUploadObject(ctx, req, target, 's3:PutObject');
     const upload = uploads.find(bucket.name, key, req.query.get('uploadId'));
     const partNumber = Number(req.query.get('partNumber'));
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
@@ -204,10 +218,14 @@ const unquote = (etag: string): string => etag.replace(/"/g, '').replace(/&quot;
 export const completeMultipartUpload =
   (uploads: MultipartUploads): S3Handler =>
   (ctx, req, target) => {
-    const bucket = resolveBucket(ctx, req, target.bucket);
-    const key = target.key ?? '';
-    requireS3Action(ctx.iam, req.caller, bucket, 's3:PutObject', toObjectArn(bucket.name, key));
+    const { bucket, key } = locateUploadObject(ctx, req, target, 's3:PutObject');
     const upload = uploads.find(bucket.name, key, req.query.get('uploadId'));
+    // Conditional writes apply to the completion (S3 User Guide, "conditional writes"); a failed
+    // condition leaves the upload open so the caller may retry or abort it.
+    if (req.headers['if-match'] !== undefined) {
+      requireS3Action(ctx.iam, req.caller, bucket, 's3:GetObject', toObjectArn(bucket.name, key));
+    }
+    checkWritePreconditions(ctx, req, bucket, key);
     const listed = readListedParts(req.body.toString('utf8'), upload.algorithm);
     const chosen = listed.map((part, index) => {
       const previous = listed[index - 1];
@@ -288,9 +306,7 @@ function objectChecksum(upload: MultipartUpload, parts: readonly UploadedPart[],
 export const abortMultipartUpload =
   (uploads: MultipartUploads): S3Handler =>
   (ctx, req, target) => {
-    const bucket: Bucket = resolveBucket(ctx, req, target.bucket);
-    const key = target.key ?? '';
-    requireS3Action(ctx.iam, req.caller, bucket, 's3:AbortMultipartUpload', toObjectArn(bucket.name, key));
+    const { bucket, key } = locateUploadObject(ctx, req, target, 's3:AbortMultipartUpload');
     const upload = uploads.find(bucket.name, key, req.query.get('uploadId'));
     uploads.remove(upload.uploadId);
     return { status: 204, headers: buildS3Headers(req) };

@@ -45,9 +45,10 @@ export const putObject: S3Handler = (ctx, req, target) => {
 /**
  * Conditional writes (S3 User Guide, "How to prevent object overwrites with conditional writes"):
  * If-None-Match: * fails with 412 when the key exists; If-Match: <etag> fails with 412 when the
- * ETag differs and with 404 when there is no current object.
+ * ETag differs and with 404 when there is no current object. PutObject and CompleteMultipartUpload
+ * honour both.
  */
-function checkWritePreconditions(ctx: S3Context, req: SandboxRequest, bucket: Bucket, key: string): void {
+export function checkWritePreconditions(ctx: S3Context, req: SandboxRequest, bucket: Bucket, key: string): void {
   const current = ctx.store.findCurrent(bucket, key);
   const exists = current !== undefined && !current.isDeleteMarker;
   const ifNoneMatch = req.headers['if-none-match'];
