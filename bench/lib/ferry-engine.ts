@@ -12,7 +12,7 @@ import { createSilentLog } from './context.js';
 import type { WorldProcess } from './world.js';
 
 /** Pacing so loose it never waits: ferry without its client-side rate limiting, for comparison. */
-export const UNPACED: LambdaRateLimits = { readsPerSecond: 1e9, controlPerSecond: 1e9 };
+export const UNPACED: LambdaRateLimits = { controlPerSecond: 1e9 };
 
 /**
  * The SDK reads AWS_ENDPOINT_URL and the credential chain from process.env, as in the Lambda: point

@@ -9,7 +9,7 @@ import {
   DeleteFunctionCommand,
   type FunctionConfiguration,
   GetAliasCommand,
-  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   InvalidParameterValueException,
   InvokeCommand,
   type LambdaClient,
@@ -45,7 +45,11 @@ export type CodeInput =
 
 /** The Lambda calls ferry makes, and nothing else. */
 export interface LambdaPort {
-  getFunction(functionName: string, qualifier?: string): Promise<FunctionState>;
+  /**
+   * A function's (or a version's) configuration. GetFunctionConfiguration rather than GetFunction:
+   * ferry never needs GetFunction's presigned code download URL, so the deploy role is not granted it.
+   */
+  getFunctionConfiguration(functionName: string, qualifier?: string): Promise<FunctionState>;
   getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
   listVersions(functionName: string): Promise<PublishedVersion[]>;
   updateFunctionCode(input: { functionName: string; revisionId: string; code: CodeInput }): Promise<FunctionState>;
@@ -102,14 +106,17 @@ export function createLambdaPort(client: LambdaClient, where: LambdaTargetContex
   });
 
   return {
-    async getFunction(functionName, qualifier) {
+    async getFunctionConfiguration(functionName, qualifier) {
       try {
         const out = await client.send(
-          new GetFunctionCommand({ FunctionName: functionName, ...(qualifier ? { Qualifier: qualifier } : {}) }),
+          new GetFunctionConfigurationCommand({
+            FunctionName: functionName,
+            ...(qualifier ? { Qualifier: qualifier } : {}),
+          }),
         );
-        return toFunctionState(out.Configuration, functionName);
+        return toFunctionState(out, functionName);
       } catch (error) {
-        throw translate(error, 'GetFunction', ctx(functionName, { qualifier }), where);
+        throw translate(error, 'GetFunctionConfiguration', ctx(functionName, { qualifier }), where);
       }
     },
 

@@ -77,7 +77,7 @@ export async function observeTarget(
   knownVersion?: string,
 ): Promise<TargetObservation> {
   const call = <T>(fn: () => Promise<T>) => retryTransient(fn, options.backoff, deps);
-  let latest = await call(() => deps.lambda.getFunction(target.functionName));
+  let latest = await call(() => deps.lambda.getFunctionConfiguration(target.functionName));
   if (latest.lastUpdateStatus === UpdateStatus.InProgress) {
     // Someone else's update is settling; plan against its outcome, not its middle.
     latest = await waitForSettledUpdate(target, deps, options, { failOnFailed: false });
@@ -104,7 +104,7 @@ async function readKnownVersion(
   if (!isPublishedVersion(version)) return undefined;
   try {
     const state = await retryTransient(
-      () => deps.lambda.getFunction(target.functionName, version),
+      () => deps.lambda.getFunctionConfiguration(target.functionName, version),
       options.backoff,
       deps,
     );
@@ -261,7 +261,7 @@ async function pointAlias(
   );
 }
 
-/** Polls GetFunction until LastUpdateStatus leaves InProgress. Failed → DeployFailedError with Lambda's reason. */
+/** Polls GetFunctionConfiguration until LastUpdateStatus leaves InProgress. Failed → DeployFailedError with Lambda's reason. */
 export async function waitForSettledUpdate(
   target: Target,
   deps: DeployTargetDeps,
@@ -273,7 +273,11 @@ export async function waitForSettledUpdate(
     // Sleep first: whoever calls this has just seen (or caused) InProgress, so an immediate poll
     // would only repeat that answer and spend the account's request budget.
     await deps.sleep(computePollDelay(poll, options.pollFirstMs, options.pollMaxMs));
-    const state = await retryTransient(() => deps.lambda.getFunction(target.functionName), options.backoff, deps);
+    const state = await retryTransient(
+      () => deps.lambda.getFunctionConfiguration(target.functionName),
+      options.backoff,
+      deps,
+    );
     if (state.lastUpdateStatus !== UpdateStatus.InProgress) {
       if (state.lastUpdateStatus === UpdateStatus.Failed && mode.failOnFailed) {
         throw new DeployFailedError(

@@ -37,7 +37,7 @@ export async function observeServed(
         if (version === undefined) return { targetId: target.id, alias: target.alias };
         const named = version;
         try {
-          const published = await call(() => lambda.getFunction(target.functionName, named));
+          const published = await call(() => lambda.getFunctionConfiguration(target.functionName, named));
           return { targetId: target.id, alias: target.alias, version: named, codeSha256: published.codeSha256 };
         } catch (error) {
           if (isFerryError(error) && error.code === 'FUNCTION_NOT_FOUND') {

@@ -1,17 +1,14 @@
 import type { LambdaPort } from '../aws/lambda.js';
 import type { AccountPacers } from './pacer.js';
 
-/** Wraps a LambdaPort so each call first takes a token from its account's budget (GetFunction has its own). */
+/** Wraps a LambdaPort so each control-plane call first takes a token from its account's budget. */
 export function paceLambdaPort(port: LambdaPort, pacers: AccountPacers): LambdaPort {
   const control = async <T>(fn: () => Promise<T>): Promise<T> => {
     await pacers.control.take();
     return fn();
   };
   return {
-    getFunction: async (name, qualifier) => {
-      await pacers.reads.take();
-      return port.getFunction(name, qualifier);
-    },
+    getFunctionConfiguration: (name, qualifier) => control(() => port.getFunctionConfiguration(name, qualifier)),
     getAlias: (name, alias) => control(() => port.getAlias(name, alias)),
     listVersions: (name) => control(() => port.listVersions(name)),
     updateFunctionCode: (input) => control(() => port.updateFunctionCode(input)),

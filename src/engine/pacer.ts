@@ -1,7 +1,9 @@
 /**
- * Client-side pacing under Lambda's per-account-and-Region rate limits (GetFunction 100/s, every
- * other control-plane call 15/s shared). A fan-out into one account that keeps under the limit
- * finishes sooner than one that hammers it and backs off.
+ * Client-side pacing under Lambda's per-account-and-Region rate limits: every control-plane call
+ * but GetFunction and GetPolicy (invocations excluded) shares 15 requests/s. ferry reads functions
+ * with GetFunctionConfiguration, which draws on that shared budget too (GetFunction's own 100/s
+ * would come with a code download URL the deploy role has no use for). A fan-out into one account
+ * that keeps under the limit finishes sooner than one that hammers it and backs off.
  */
 
 export interface Pacer {
@@ -31,21 +33,18 @@ export function createPacer(ratePerSecond: number, burst: number, deps: PacerDep
 }
 
 export interface LambdaRateLimits {
-  /** GetFunction budget per account and Region (requests/s). */
-  readonly readsPerSecond: number;
   /** Shared control-plane budget per account and Region (requests/s). */
   readonly controlPerSecond: number;
 }
 
-/** Just under the documented limits, so ferry alone never trips them. */
-export const DEFAULT_LAMBDA_RATE_LIMITS: LambdaRateLimits = { readsPerSecond: 90, controlPerSecond: 14 };
+/** Just under the documented limit, so ferry alone never trips it. */
+export const DEFAULT_LAMBDA_RATE_LIMITS: LambdaRateLimits = { controlPerSecond: 14 };
 
 export interface AccountPacers {
-  readonly reads: Pacer;
   readonly control: Pacer;
 }
 
-/** One pair of pacers per account and Region, shared by every deployment in this process. */
+/** One pacer per account and Region, shared by every deployment in this process. */
 export function createPacerRegistry(
   limits: LambdaRateLimits,
   deps: PacerDeps,
@@ -56,7 +55,6 @@ export function createPacerRegistry(
     let pacers = registry.get(key);
     if (!pacers) {
       pacers = {
-        reads: createPacer(limits.readsPerSecond, Math.max(1, Math.floor(limits.readsPerSecond / 10)), deps),
         // One deployment's calls (GetAlias, UpdateFunctionCode, PublishVersion, UpdateAlias, and a prune's
         // lists and deletes) may go back to back; the sustained rate stays under the quota
         // (burst + rate·t ≤ 15 + 15·t for a 15/s bucket), and half the budget is left to other callers.

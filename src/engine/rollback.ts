@@ -218,7 +218,7 @@ async function planRollback(
           );
         }
         const [published, alias] = await Promise.all([
-          call(() => lambda.getFunction(target.functionName, version)),
+          call(() => lambda.getFunctionConfiguration(target.functionName, version)),
           call(() => lambda.getAlias(target.functionName, target.alias)),
         ]);
         if (alias === undefined) {

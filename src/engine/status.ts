@@ -115,7 +115,7 @@ async function readTarget(
     const call = <T>(fn: () => Promise<T>) => retryTransient(fn, DEFAULT_DEPLOY_TARGET_OPTIONS.backoff, runtime);
     const alias = await call(() => lambda.getAlias(target.functionName, target.alias));
     const version = alias
-      ? await call(() => lambda.getFunction(target.functionName, alias.functionVersion))
+      ? await call(() => lambda.getFunctionConfiguration(target.functionName, alias.functionVersion))
       : undefined;
     const assessed = assessTarget(
       target.id,

@@ -59,7 +59,7 @@ async function collectLambdaActions(): Promise<string[]> {
   try {
     const port = createLambdaPort(new LambdaClient({ region: 'eu-west-1' }), { accountId: '2', region: 'eu-west-1' });
     const calls: Record<keyof LambdaPort, () => Promise<unknown>> = {
-      getFunction: () => port.getFunction('f'),
+      getFunctionConfiguration: () => port.getFunctionConfiguration('f'),
       getAlias: () => port.getAlias('f', 'live'),
       listVersions: () => port.listVersions('f'),
       updateFunctionCode: () =>

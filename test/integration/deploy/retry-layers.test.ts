@@ -26,12 +26,14 @@ describe('retry layers', () => {
     const lambda = await runtime.lambdaFor(target, 'ferry-retry-layers');
     world.sandbox.faults.add({
       service: 'lambda',
-      operation: 'GetFunction',
+      operation: 'GetFunctionConfiguration',
       error: { code: 'TooManyRequestsException', status: 429, message: 'Rate exceeded' },
     });
 
-    await expect(lambda.getFunction(target.functionName)).rejects.toMatchObject({ code: 'LAMBDA_THROTTLED' });
-    expect(world.sandbox.countRequests({ service: 'lambda', operation: 'GetFunction' })).toBe(1);
+    await expect(lambda.getFunctionConfiguration(target.functionName)).rejects.toMatchObject({
+      code: 'LAMBDA_THROTTLED',
+    });
+    expect(world.sandbox.countRequests({ service: 'lambda', operation: 'GetFunctionConfiguration' })).toBe(1);
   });
 
   it('STS throttling is retried by the SDK, and what outlasts it is throttling, not access denied', async () => {

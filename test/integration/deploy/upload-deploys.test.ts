@@ -86,7 +86,11 @@ describe('upload → deploy through the real SDK clients against the sandbox', (
     await world.upload('orders-api', '3', zip);
     // ferry has read the function (InProgress) and polled it at least once, and changed nothing.
     const reads = () =>
-      world.sandbox.countRequests({ service: 'lambda', operation: 'GetFunction', accountId: target.accountId });
+      world.sandbox.countRequests({
+        service: 'lambda',
+        operation: 'GetFunctionConfiguration',
+        accountId: target.accountId,
+      });
     await waitUntil(() => reads() >= 2);
     expect(liveVersion(world, target.accountId).snapshot?.latest).toMatchObject({
       codeSha256: sha(other),

@@ -3,6 +3,7 @@ import {
   DeleteFunctionCommand,
   GetAliasCommand,
   GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   InvalidParameterValueException,
   InvokeCommand,
   LambdaClient,
@@ -106,16 +107,39 @@ describe('Lambda adapter', () => {
     expect(created.routing).toEqual({ '6': 0.1 });
   });
 
+  it('reads a version with GetFunctionConfiguration, never GetFunction (whose code URL the deploy role is not granted)', async () => {
+    lambdaMock.on(GetFunctionConfigurationCommand, { FunctionName: 'orders-api', Qualifier: '7' }).resolves({
+      FunctionName: 'orders-api',
+      Version: '7',
+      CodeSha256: 'c7',
+      RevisionId: 'r7',
+      LastUpdateStatus: 'Successful',
+      Description: 'ferry build 7',
+    });
+    expect(await port.getFunctionConfiguration('orders-api', '7')).toMatchObject({
+      version: '7',
+      codeSha256: 'c7',
+      revisionId: 'r7',
+      lastUpdateStatus: 'Successful',
+      description: 'ferry build 7',
+    });
+    expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionConfigurationCommand, {
+      FunctionName: 'orders-api',
+      Qualifier: '7',
+    });
+    expect(lambdaMock).not.toHaveReceivedCommand(GetFunctionCommand);
+  });
+
   it('reads a missing alias as undefined but a missing function as an error naming it', async () => {
     lambdaMock
       .on(GetAliasCommand)
       .rejects(new ResourceNotFoundException({ message: 'Alias not found: arn:...:live', ...meta }));
     expect(await port.getAlias('orders-api', 'live')).toBeUndefined();
     lambdaMock
-      .on(GetFunctionCommand)
+      .on(GetFunctionConfigurationCommand)
       .rejects(new ResourceNotFoundException({ message: 'Function not found: arn:...', ...meta }));
-    await expect(port.getFunction('orders-api')).rejects.toThrowError(InputError);
-    await expect(port.getFunction('orders-api')).rejects.toThrowError(
+    await expect(port.getFunctionConfiguration('orders-api')).rejects.toThrowError(InputError);
+    await expect(port.getFunctionConfiguration('orders-api')).rejects.toThrowError(
       /orders-api in account 222222222222 \(eu-west-1\) was not found/,
     );
   });
@@ -180,8 +204,8 @@ describe('Lambda adapter', () => {
 
   it('rethrows errors it does not recognise untouched', async () => {
     const odd = new Error('socket hang up (no code, no AWS metadata)');
-    lambdaMock.on(GetFunctionCommand).rejects(odd);
-    await expect(port.getFunction('orders-api')).rejects.toBe(odd);
+    lambdaMock.on(GetFunctionConfigurationCommand).rejects(odd);
+    await expect(port.getFunctionConfiguration('orders-api')).rejects.toBe(odd);
   });
 
   // Lambda's ResourceConflictException has no subtype field: `Type` is the fault side ("User") for
@@ -260,8 +284,11 @@ describe('Lambda adapter', () => {
     ],
     ['a broken connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', $metadata: {} })],
   ])('turns %s into a transient error ferry retries in place', async (_, thrown) => {
-    lambdaMock.on(GetFunctionCommand).rejects(thrown);
-    await expect(port.getFunction('orders-api')).rejects.toMatchObject({ code: 'LAMBDA_UNAVAILABLE', transient: true });
+    lambdaMock.on(GetFunctionConfigurationCommand).rejects(thrown);
+    await expect(port.getFunctionConfiguration('orders-api')).rejects.toMatchObject({
+      code: 'LAMBDA_UNAVAILABLE',
+      transient: true,
+    });
   });
 
   it('refuses to delete anything but a numbered version', async () => {

@@ -36,7 +36,7 @@ describe('createPacer', () => {
 describe('createPacerRegistry', () => {
   it('gives each account and Region its own budget', async () => {
     const time = virtualTime();
-    const pacersFor = createPacerRegistry({ readsPerSecond: 90, controlPerSecond: 14 }, time);
+    const pacersFor = createPacerRegistry({ controlPerSecond: 14 }, time);
     expect(pacersFor('111111111111', 'eu-west-1')).toBe(pacersFor('111111111111', 'eu-west-1'));
     expect(pacersFor('111111111111', 'eu-west-1')).not.toBe(pacersFor('222222222222', 'eu-west-1'));
     expect(pacersFor('111111111111', 'eu-west-1')).not.toBe(pacersFor('111111111111', 'us-east-1'));

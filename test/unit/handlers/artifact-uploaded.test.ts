@@ -131,7 +131,7 @@ describe('artifact-uploaded handler', () => {
     await handlerUnderTest()(await uploaded('8', zip));
     // The update took a (virtual) second: ferry polled until Successful; the RevisionId changed when it
     // settled, so publishing with the one UpdateFunctionCode returned would have failed with 412.
-    expect(lambdaRequests('GetFunction').length).toBeGreaterThan(1);
+    expect(lambdaRequests('GetFunctionConfiguration').length).toBeGreaterThan(1);
     expect(lambdaRequests('PublishVersion').map((r) => r.status)).toEqual([201]);
   });
 
@@ -381,7 +381,7 @@ describe('artifact-uploaded handler', () => {
       expect(log.lines).toContainEqual(
         expect.objectContaining({ level: 'error', message: expect.stringMatching(/not an S3 notification/) }),
       );
-      expect(count('lambda', 'GetFunction')).toBe(0);
+      expect(count('lambda', 'GetFunctionConfiguration')).toBe(0);
       expect(count('sts', 'AssumeRole')).toBe(0);
     });
 

@@ -1,4 +1,4 @@
-import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -40,8 +40,11 @@ beforeEach(() => {
       Expiration: new Date(Date.now() + 3_600_000),
     },
   }));
-  lambda.on(GetFunctionCommand).resolves({
-    Configuration: { FunctionName: 'orders-api', CodeSha256: 'x', RevisionId: 'r', Version: '$LATEST' },
+  lambda.on(GetFunctionConfigurationCommand).resolves({
+    FunctionName: 'orders-api',
+    CodeSha256: 'x',
+    RevisionId: 'r',
+    Version: '$LATEST',
   });
 });
 
@@ -52,8 +55,8 @@ afterAll(() => {
 
 /** The access key the Lambda client behind a port signs with (read from the client the mock saw). */
 async function signingKeyOf(call: number): Promise<string> {
-  const client = lambda.commandCalls(GetFunctionCommand)[call]?.thisValue as LambdaClient | undefined;
-  if (!client) throw new Error(`no GetFunction call ${call}`);
+  const client = lambda.commandCalls(GetFunctionConfigurationCommand)[call]?.thisValue as LambdaClient | undefined;
+  if (!client) throw new Error(`no GetFunctionConfiguration call ${call}`);
   return (await client.config.credentials()).accessKeyId;
 }
 
@@ -62,12 +65,12 @@ describe('runtime Lambda ports', () => {
     const runtime = createRuntime(config, { env: {} });
     const first = await runtime.lambdaFor(api, buildSessionName('orders-api', '1'));
     expect(await runtime.lambdaFor(worker, buildSessionName('orders-api', '1'))).toBe(first);
-    await first.getFunction('orders-api');
+    await first.getFunctionConfiguration('orders-api');
 
     const second = await runtime.lambdaFor(api, buildSessionName('orders-api', '2'));
     expect(second).not.toBe(first);
     expect(await runtime.lambdaFor(worker, buildSessionName('orders-api', '2'))).toBe(second);
-    await second.getFunction('orders-api');
+    await second.getFunctionConfiguration('orders-api');
 
     expect(await signingKeyOf(0)).toBe('ASIA-ferry-orders-api-1');
     expect(await signingKeyOf(1)).toBe('ASIA-ferry-orders-api-2');
