@@ -5,11 +5,13 @@ import {
   GetMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCloudWatchPort } from '../../../src/aws/cloudwatch.js';
 import { AccessError } from '../../../src/core/errors.js';
 
 const cw = mockClient(CloudWatchClient);
+// Test files share a worker's modules (vitest.config.ts): give the client's real send back.
+afterAll(() => cw.restore());
 const port = createCloudWatchPort(new CloudWatchClient({ region: 'eu-west-1' }), {
   accountId: '444444444444',
   region: 'eu-west-1',

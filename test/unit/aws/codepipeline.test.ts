@@ -7,12 +7,14 @@ import {
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPipelineJobPort } from '../../../src/aws/codepipeline.js';
 import { AccessError, InputError, InternalError } from '../../../src/core/errors.js';
 
 const jobId = '11111111-abcd-1111-abcd-111111abcdef';
 const codepipeline = mockClient(CodePipelineClient);
+// Test files share a worker's modules (vitest.config.ts): give the client's real send back.
+afterAll(() => codepipeline.restore());
 const port = () => createPipelineJobPort(new CodePipelineClient({ region: 'eu-west-1' }));
 const meta = { $metadata: {} };
 

@@ -1,10 +1,12 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEventsPort } from '../../../src/aws/eventbridge.js';
 import { InternalError } from '../../../src/core/errors.js';
 
 const eb = mockClient(EventBridgeClient);
+// Test files share a worker's modules (vitest.config.ts): give the client's real send back.
+afterAll(() => eb.restore());
 const port = createEventsPort(new EventBridgeClient({ region: 'eu-west-1' }));
 const event = (n: number) => ({ detailType: 'ferry deployment state change', detail: { n } });
 

@@ -19,11 +19,13 @@ import {
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyResourceConflict, createLambdaPort } from '../../../src/aws/lambda.js';
 import { AccessError, ArtifactError, ConflictError, InputError, ThrottledError } from '../../../src/core/errors.js';
 
 const lambdaMock = mockClient(LambdaClient);
+// Test files share a worker's modules (vitest.config.ts): give the client's real send back.
+afterAll(() => lambdaMock.restore());
 const port = createLambdaPort(new LambdaClient({ region: 'eu-west-1' }), {
   accountId: '222222222222',
   region: 'eu-west-1',

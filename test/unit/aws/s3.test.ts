@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createObjectStore } from '../../../src/aws/s3.js';
 
 // What S3 answers for a multipart upload (the sandbox has none): a ChecksumSHA256 of the parts' checksums.
@@ -12,6 +12,8 @@ const COMPOSITE = {
   ContentLength: 5,
 } as const;
 const s3 = mockClient(S3Client);
+// Test files share a worker's modules (vitest.config.ts): give the client's real send back.
+afterAll(() => s3.restore());
 const store = () => createObjectStore(new S3Client({ region: 'eu-west-1' }));
 const location = { bucket: 'ferry-artifacts-111111111111', key: 'artifacts/orders-api/1.zip', versionId: 'v1' };
 

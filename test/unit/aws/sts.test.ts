@@ -1,11 +1,13 @@
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRoleAssumer } from '../../../src/aws/sts.js';
 import { AccessError, ThrottledError } from '../../../src/core/errors.js';
 import { buildSessionName } from '../../../src/core/session-name.js';
 
 const stsMock = mockClient(STSClient);
+// Test files share a worker's modules (vitest.config.ts): give the client's real send back.
+afterAll(() => stsMock.restore());
 const ROLE = 'arn:aws:iam::222222222222:role/ferry-deploy';
 let now = 1_000_000;
 const credentials = (expiresInMs: number) => ({

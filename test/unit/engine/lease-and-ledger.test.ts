@@ -258,6 +258,7 @@ describe('lease renewal', () => {
       const timer = timers.mock.results[0]?.value as NodeJS.Timeout | undefined;
       expect(timer?.hasRef()).toBe(false);
     } finally {
+      vi.restoreAllMocks();
       vi.useRealTimers();
     }
   });
