@@ -18,6 +18,8 @@ export interface AdminDeps {
   readonly issueRoleCredentials: (input: IssueRoleCredentialsInput) => SandboxCredentials;
   readonly cloudwatch: CloudWatchSandbox;
   readonly eventbridge: { captured(filter?: CapturedEventFilter): CapturedEvent[] };
+  /** Removes and returns the queued `Event` invocations (lambda settings asyncInvocations `queue`). */
+  readonly takeAsyncInvocations: () => unknown[];
   /** Moves the sandbox clock forward and returns the new time (epoch ms). */
   readonly advanceClock: (ms: number) => number;
   /** Asks the process that owns the sandbox to stop it (the CLI's `--stop`); absent in process. */
@@ -52,6 +54,8 @@ export function handleAdminRequest(deps: AdminDeps, method: string, url: URL, bo
       return issueRoleCredentials(deps, body);
     case 'GET /eventbridge/events':
       return { status: 200, body: { events: deps.eventbridge.captured(readEventFilter(url.searchParams)) } };
+    case 'POST /lambda/async-invocations/take':
+      return { status: 200, body: { invocations: deps.takeAsyncInvocations() } };
     case 'POST /cloudwatch/alarms':
       return withJson(body, (input) => ({
         status: 201,

@@ -112,6 +112,14 @@ export interface LambdaSettings {
   weightedRouting?: 'random' | 'even';
   /** Seeds the `random` picks (a reproducible sequence); undefined uses Math.random. */
   routingSeed?: number;
+  /**
+   * `run` (default): an `Event` invocation runs the handler in the background when executeHandlers
+   * is on. `queue`: it is accepted (202) and kept with its payload, not run, until a test or a
+   * benchmark takes it (`lambda.takeAsyncInvocations()`) and delivers it to the handler it means:
+   * the sandbox's stand-in for Lambda's internal event queue, for functions whose code is the
+   * caller's own (a self-invoking function).
+   */
+  asyncInvocations?: 'run' | 'queue';
 }
 
 /** One CloudWatch datapoint, as a service publishes it (Lambda's invocation metrics). */
@@ -170,6 +178,24 @@ export interface LambdaSandbox extends SandboxService {
     version: string;
     at: number;
   }>;
+  /**
+   * Removes and returns the `Event` invocations queued so far (settings.asyncInvocations `queue`),
+   * oldest first, each with its parsed payload.
+   */
+  takeAsyncInvocations(): AsyncInvocation[];
+}
+
+/** An `Event` invocation Lambda accepted and has not delivered yet. */
+export interface AsyncInvocation {
+  readonly accountId: string;
+  readonly region: string;
+  readonly functionName: string;
+  readonly qualifier: string;
+  readonly version: string;
+  /** The request body, parsed as JSON. */
+  readonly payload: unknown;
+  /** Sandbox clock when Invoke accepted it. */
+  readonly at: number;
 }
 
 export interface FunctionSnapshot {

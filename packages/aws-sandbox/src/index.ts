@@ -50,7 +50,7 @@ export type {
 } from './cloudwatch/cloudwatch-sandbox.js';
 export type { Datapoint, DatapointFilter } from './cloudwatch/metric-store.js';
 export type { CodePipelineJobEvent, CreateJobInput, JobResult } from './codepipeline/jobs.js';
-export type { FunctionSnapshot, LambdaSandbox, LambdaSettings } from './contracts.js';
+export type { AsyncInvocation, FunctionSnapshot, LambdaSandbox, LambdaSettings } from './contracts.js';
 export type { CapturedEvent, CapturedEventFilter } from './eventbridge/event-capture.js';
 export type { FaultRule } from './faults.js';
 export { makeFailingFunctionZip, makeFunctionZip } from './function-zip.js';
@@ -238,6 +238,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     issueRoleCredentials: mintRoleCredentials,
     cloudwatch,
     eventbridge,
+    takeAsyncInvocations: () => lambda.takeAsyncInvocations(),
     advanceClock: (ms) => {
       clock.advance(ms);
       return clock.now();

@@ -229,6 +229,30 @@ describe('through the AWS SDK', () => {
     expect(h.service.invocations().at(-1)).toMatchObject({ functionName: 'app', qualifier: 'live', version: '2' });
   });
 
+  // https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html: Event answers 202 at once; 1 MB at most.
+  it('queues Event invocations with their payload until taken, when asked to, and refuses one over 1 MB', async () => {
+    h.settings.asyncInvocations = 'queue';
+    await createApp();
+    const accepted = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'app',
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ shard: 3 })),
+      }),
+    );
+    expect(accepted.StatusCode).toBe(202);
+    const queued = h.service.takeAsyncInvocations();
+    expect(queued).toEqual([
+      expect.objectContaining({ accountId: ACCOUNT, functionName: 'app', qualifier: '$LATEST', payload: { shard: 3 } }),
+    ]);
+    expect(h.service.takeAsyncInvocations()).toEqual([]);
+    const big = Buffer.from(JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }));
+    await expect(
+      lambda.send(new InvokeCommand({ FunctionName: 'app', InvocationType: 'Event', Payload: big })),
+    ).rejects.toMatchObject({ name: 'RequestTooLargeException' });
+    expect(h.service.takeAsyncInvocations()).toEqual([]);
+  });
+
   // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: 15 requests/s control plane.
   it('raises TooManyRequestsException past the control-plane rate', async () => {
     h.settings.rateLimits = true;

@@ -2,7 +2,13 @@
  * What every Lambda operation shares: the service state, the request in hand, and the steps
  * each one starts with (parse the function name, authorize, look the function up).
  */
-import { AwsError, type LambdaServiceDeps, type SandboxRequest, type SandboxResponse } from '../contracts.js';
+import {
+  type AsyncInvocation,
+  AwsError,
+  type LambdaServiceDeps,
+  type SandboxRequest,
+  type SandboxResponse,
+} from '../contracts.js';
 import { getQualifierAlias } from './aliases.js';
 import { type FunctionRef, parseFunctionName } from './arns.js';
 import { accessDenied, invalidParameter } from './errors.js';
@@ -24,6 +30,8 @@ export interface ServiceState {
   readonly runner: HandlerRunner;
   readonly random: () => number;
   readonly invocations: Invocation[];
+  /** `Event` invocations waiting to be taken (settings.asyncInvocations `queue`). */
+  readonly asyncQueue: AsyncInvocation[];
 }
 
 export interface OperationContext {

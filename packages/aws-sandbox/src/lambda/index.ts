@@ -44,6 +44,7 @@ export function createLambdaService(deps: LambdaServiceDeps, options: LambdaServ
     runner: createHandlerRunner(),
     random: options.random ?? createRoutingRandom(deps.settings),
     invocations: [] as Invocation[],
+    asyncQueue: [],
   };
   const limiter = createRateLimiter(deps.clock);
 
@@ -76,6 +77,7 @@ export function createLambdaService(deps: LambdaServiceDeps, options: LambdaServ
         .map((record) => record.name)
         .sort(),
     invocations: () => [...state.invocations],
+    takeAsyncInvocations: () => state.asyncQueue.splice(0, state.asyncQueue.length),
     close: () => state.runner.close(),
   };
 }

@@ -17,8 +17,9 @@ import {
 import type { InvokeOutcome } from './invoke.js';
 import { queryString } from './routes.js';
 
-/** Invoke payloads: 6 MB for synchronous calls (Lambda quotas page). */
+/** Invoke payloads: 6 MB for synchronous calls, 1 MB for asynchronous ones (Invoke API reference). */
 const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
 
 interface ResolvedTarget {
   readonly version: string;
@@ -46,11 +47,12 @@ export const invoke: Operation = async (ctx) => {
   authorize(ctx, 'InvokeFunction', refArn(ref), ref);
   const record = lookup(ctx, ref);
   const invocationType = ctx.req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
-  if (ctx.req.body.length > MAX_INVOKE_PAYLOAD_BYTES) {
+  const maxBytes = invocationType === 'Event' ? MAX_EVENT_PAYLOAD_BYTES : MAX_INVOKE_PAYLOAD_BYTES;
+  if (ctx.req.body.length > maxBytes) {
     throw new AwsError(
       'RequestTooLargeException',
       413,
-      `Request must be smaller than ${MAX_INVOKE_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+      `Request must be smaller than ${maxBytes} bytes for the InvokeFunction operation`,
     );
   }
   const event = parseEvent(ctx.req.body);
@@ -90,6 +92,19 @@ export const invoke: Operation = async (ctx) => {
     return outcome;
   };
   if (invocationType === 'Event') {
+    if (settings.asyncInvocations === 'queue') {
+      ctx.state.asyncQueue.push({
+        accountId: record.accountId,
+        region: record.region,
+        functionName: record.name,
+        qualifier: ref.qualifier ?? LATEST,
+        version: target.version,
+        payload: event,
+        at: startedAt,
+      });
+      publishInvocationMetrics(ctx, metrics, { failed: false });
+      return { status: 202, headers: executed };
+    }
     if (settings.executeHandlers) void run().catch(() => undefined);
     else publishInvocationMetrics(ctx, metrics, { failed: false });
     return { status: 202, headers: executed };
