@@ -31,6 +31,8 @@ import {
 
 export const TOOLING_ACCOUNT_ID = '111111111111';
 export const FERRY_ROLE_NAME = 'ferry-execution';
+/** ferry's own upload function in the tooling account, as serverless.yml names it: shards of a large stage run there. */
+export const FERRY_FUNCTION_NAME = 'ferry-dev-artifact-uploaded';
 
 export interface FerryWorldOptions {
   /** ferry's configuration (the `ferry:` object of variables.<stage>.yml). */
@@ -96,6 +98,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
   const targets = Object.values(config.apps).flatMap((app) => Object.values(app.targets).flat());
   const deployRoleArns = [...new Set(targets.map((t) => t.roleArn))];
   const ferryRoleArn = `arn:aws:iam::${TOOLING_ACCOUNT_ID}:role/${FERRY_ROLE_NAME}`;
+  const ferryFunctionArn = `arn:aws:lambda:${config.region}:${TOOLING_ACCOUNT_ID}:function:${FERRY_FUNCTION_NAME}`;
   const bucketArn = `arn:aws:s3:::${config.artifactBucket}`;
 
   sandbox.createRole({
@@ -109,6 +112,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
         bucketArn,
         config.artifactPrefix,
         `arn:aws:events:${config.region}:${TOOLING_ACCOUNT_ID}:event-bus/default`,
+        ferryFunctionArn,
       ),
     ],
   });
@@ -123,6 +127,17 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
   const roots = new Map<string, SandboxCredentials>([[TOOLING_ACCOUNT_ID, tooling.credentials]]);
   const seededRoles = new Set<string>();
   const initialZip = await makeFunctionZip('initial');
+  // ferry itself, so that it can invoke itself (a stage's shards); its events are delivered by the
+  // test or benchmark that runs ferry in process (sandbox lambda asyncInvocations 'queue').
+  sandbox.lambda.seedFunction({
+    accountId: TOOLING_ACCOUNT_ID,
+    region: config.region,
+    functionName: FERRY_FUNCTION_NAME,
+    zip: initialZip,
+    runtime: 'nodejs22.x',
+    handler: 'index.handler',
+    aliases: [],
+  });
   for (const target of targets) {
     if (!roots.has(target.accountId)) roots.set(target.accountId, sandbox.createAccount(target.accountId).credentials);
     if (!seededRoles.has(target.roleArn)) {
@@ -165,6 +180,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     AWS_SESSION_TOKEN: c.sessionToken ?? '',
     FERRY_S3_FORCE_PATH_STYLE: 'true',
     FERRY_CONFIG: JSON.stringify(options.config),
+    FERRY_SHARD_FUNCTION: FERRY_FUNCTION_NAME,
   };
 
   // The process plays ferry's Lambda: its environment is the Lambda's, until the world stops.
@@ -310,6 +326,7 @@ function ferryExecutionPolicy(
   bucketArn: string,
   prefix: string,
   eventBusArn: string,
+  ferryFunctionArn: string,
 ): PolicyDocument {
   return {
     Version: '2012-10-17',
@@ -329,6 +346,8 @@ function ferryExecutionPolicy(
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
       // ferry's notifications (traffic shifts) on the tooling account's default bus.
       { Effect: 'Allow', Action: 'events:PutEvents', Resource: eventBusArn },
+      // A stage beyond one invocation continues in asynchronous invocations of ferry itself.
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: ferryFunctionArn },
       {
         Effect: 'Allow',
         Action: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],

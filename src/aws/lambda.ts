@@ -279,6 +279,38 @@ export function createLambdaPort(client: LambdaClient, where: LambdaTargetContex
   };
 }
 
+/** ferry invoking its own function asynchronously: a stage's shard or continuation (see core/shard-plan.ts). */
+export interface SelfInvokePort {
+  /** InvocationType Event: Lambda queues the event and answers 202; it is delivered at least once. */
+  invokeEvent(functionName: string, payload: unknown): Promise<void>;
+}
+
+export function createSelfInvoker(client: LambdaClient, where: LambdaTargetContext): SelfInvokePort {
+  return {
+    async invokeEvent(functionName, payload) {
+      try {
+        const out = await client.send(
+          new InvokeCommand({
+            FunctionName: functionName,
+            InvocationType: 'Event',
+            Payload: new TextEncoder().encode(JSON.stringify(payload)),
+          }),
+        );
+        if (out.StatusCode !== 202) {
+          throw new ServiceUnavailableError(
+            'SELF_INVOKE_NOT_ACCEPTED',
+            `Lambda answered ${out.StatusCode ?? 'nothing'} instead of 202 to ferry's asynchronous invocation of ${functionName}.`,
+            { context: { function: functionName } },
+          );
+        }
+      } catch (error) {
+        if (error instanceof ServiceUnavailableError) throw error;
+        throw translate(error, 'InvokeFunction', { function: functionName }, where);
+      }
+    },
+  };
+}
+
 function toFunctionState(config: FunctionConfiguration | undefined, functionName: string): FunctionState {
   return {
     functionName: config?.FunctionName ?? functionName,

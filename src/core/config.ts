@@ -119,6 +119,11 @@ const rawConfigSchema = z.strictObject({
   sessionDurationSeconds: z._default(int(900, 43_200), 900),
   /** A lease not renewed for this long is considered abandoned by a crashed run (holders renew it as they work). */
   leaseSeconds: z._default(int(30, 3600), 120),
+  /**
+   * Targets per shard: in Lambda, a stage with more targets is split into shards (every target of
+   * one account in the same shard) that run in parallel invocations of ferry's own function.
+   */
+  shardTargets: z._default(int(1, 10_000), 500),
   limits: z._default(limitsSchema, DEFAULT_LIMITS),
   stages: z.array(stageSchema).check(z.minLength(1)),
   apps: z.record(z.string(), appSchema),
@@ -177,6 +182,8 @@ export interface FerryConfig {
   readonly concurrency: number;
   readonly sessionDurationSeconds: number;
   readonly leaseSeconds: number;
+  /** Targets per shard when a stage is split across invocations (see core/shard-plan.ts). */
+  readonly shardTargets: number;
   readonly limits: ArtifactLimits;
   readonly stages: readonly Stage[];
   readonly apps: Readonly<Record<string, AppConfig>>;
@@ -269,6 +276,7 @@ function buildConfig(raw: RawConfig, source: string): FerryConfig {
     concurrency: raw.concurrency,
     sessionDurationSeconds: raw.sessionDurationSeconds,
     leaseSeconds: raw.leaseSeconds,
+    shardTargets: raw.shardTargets,
     limits: raw.limits,
     stages,
     apps,

@@ -6,6 +6,7 @@ import type { ObjectLocation } from '../aws/s3.js';
 import type { AppConfig, Target } from '../core/config.js';
 import type { FerryError } from '../core/errors.js';
 import type { PipelineContext, Trigger } from '../core/ledger-model.js';
+import type { InvocationBudget } from '../core/shard-plan.js';
 import type { TrafficOverrides, TrafficSpec } from '../core/traffic-config.js';
 import type { TargetOutcome } from './deploy-stage.js';
 import type { StageResult } from './release-stage.js';
@@ -34,6 +35,11 @@ export interface BuildDeployRequest {
   readonly trafficRule?: TrafficSpec;
   /** The operator's --traffic allAtOnce / --ignore-alarms (recorded in the ledger with the caller). */
   readonly overrides?: TrafficOverrides;
+  /**
+   * The Lambda invocation's remaining time: with it (and runtime.shards), a stage that cannot finish
+   * in time, or is larger than shardTargets, continues in asynchronous invocations (stage-shards.ts).
+   */
+  readonly budget?: InvocationBudget;
 }
 
 export const BuildStatus = {

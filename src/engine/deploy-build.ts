@@ -93,6 +93,7 @@ export async function deployBuild(
             ...(request.forced ? { forced: request.forced } : {}),
             ...(request.trafficRule ? { trafficRule: request.trafficRule } : {}),
             ...(request.overrides ? { overrides: request.overrides } : {}),
+            ...(request.budget ? { budget: request.budget } : {}),
             onTargetDone: (outcome) => {
               logOutcome(log, artifact, stage, request.trigger, outcome);
               request.onTargetDone?.(outcome);

@@ -77,23 +77,51 @@ export function countUploadSlots(sizeBytes: number): number {
 }
 
 export async function deployToTargets(request: StageDeployRequest, deps: StageDeployDeps): Promise<TargetOutcome[]> {
+  return (await runTargets(request, deps, () => true)).outcomes;
+}
+
+/**
+ * As deployToTargets, but a target starts only while `canStart()` says there is time (an
+ * invocation's remaining time): the ones never started come back as `deferred`, untouched, for
+ * another invocation to deploy.
+ */
+export async function deployToTargetsWithin(
+  request: StageDeployRequest,
+  deps: StageDeployDeps,
+  canStart: () => boolean,
+): Promise<{ outcomes: TargetOutcome[]; deferred: Target[] }> {
+  return runTargets(request, deps, canStart);
+}
+
+async function runTargets(
+  request: StageDeployRequest,
+  deps: StageDeployDeps,
+  canStart: () => boolean,
+): Promise<{ outcomes: TargetOutcome[]; deferred: Target[] }> {
   const limit = pLimit(request.concurrency);
   const uploads = pLimit(countUploadSlots(request.artifact.sizeBytes));
   const uploadSlot = <T>(upload: () => Promise<T>): Promise<T> => uploads(upload);
-  const outcomes = new Map<Target, Promise<TargetOutcome>>();
+  const outcomes = new Map<Target, Promise<TargetOutcome | undefined>>();
   // Start targets round-robin across accounts: each account has its own Lambda rate budget, so
   // spreading the first slots over accounts keeps every budget busy instead of queueing on one.
   for (const target of interleaveByAccount(request.targets)) {
     outcomes.set(
       target,
       limit(async () => {
+        if (!canStart()) return undefined;
         const outcome = await deployOneTarget(target, request, deps, uploadSlot);
         request.onTargetDone?.(outcome);
         return outcome;
       }),
     );
   }
-  return Promise.all(request.targets.map((target) => outcomes.get(target) as Promise<TargetOutcome>));
+  const settled = await Promise.all(
+    request.targets.map((target) => outcomes.get(target) as Promise<TargetOutcome | undefined>),
+  );
+  return {
+    outcomes: settled.filter((o): o is TargetOutcome => o !== undefined),
+    deferred: request.targets.filter((_, i) => settled[i] === undefined),
+  };
 }
 
 /** Targets reordered a, b, c, a, b, c… by account (and Region), keeping each account's own order. */

@@ -7,6 +7,7 @@ import { parseArtifactKey } from '../core/artifact-key.js';
 import type { FerryConfig } from '../core/config.js';
 import { describeError, InputError } from '../core/errors.js';
 import { type LedgerEntry, LedgerOutcome, UPLOAD_STAGE } from '../core/ledger-model.js';
+import type { InvocationBudget } from '../core/shard-plan.js';
 import { decideUploadSkip, FERRY_COPY_METADATA_KEY, type UploadSkipDecision } from '../core/staged-copy.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { type BuildDeployResult, BuildStatus, type DeployLog, deployBuild, Trigger } from './deploy-build.js';
@@ -77,6 +78,7 @@ export async function deployUpload(
   runtime: Runtime,
   log: DeployLog,
   object: UploadedObject,
+  budget?: InvocationBudget,
 ): Promise<BuildDeployResult> {
   let plan: UploadPlan;
   try {
@@ -130,6 +132,7 @@ export async function deployUpload(
     stages: plan.stages,
     trigger: Trigger.Upload,
     ...(object.caller ? { caller: object.caller } : {}),
+    ...(budget ? { budget } : {}),
   });
 }
 

@@ -148,11 +148,13 @@ const repeatWithTimer: RepeatEvery = (tick, everyMs) => {
  * Runs `fn` holding the stage's lease, renewing it while `fn` works, and releases it whatever
  * happens. `onLost` is called at most once, when a renewal or the release finds that someone else
  * took the lease over (this run outlived its expiry); the run itself carries on and is not failed.
+ * `fn` may hand the lease over instead (`handOver()`): it is then left held, for the invocations
+ * that carry the deployment on (the shards, which renew and release it by its owner).
  */
 export async function withLease<T>(
   deps: LeaseDeps,
   req: LeaseRequest,
-  fn: (held: HeldLease) => Promise<T>,
+  fn: (held: HeldLease, handOver: () => void) => Promise<T>,
   onLost?: (held: HeldLease, lost: LeaseLost) => void,
 ): Promise<T> {
   const acquired = await acquireLease(deps, req);
@@ -190,14 +192,17 @@ export async function withLease<T>(
     return renewing;
   };
   const stop = (deps.repeatEvery ?? repeatWithTimer)(tick, computeRenewEveryMs(deps.config.leaseSeconds));
+  let handedOver = false;
   try {
-    return await fn(acquired);
+    return await fn(acquired, () => {
+      handedOver = true;
+    });
   } finally {
     stopped = true;
     stop();
     // Release on the ETag of the last renewal, never one a renewal in flight is about to replace.
     await renewing;
-    if (!lost) {
+    if (!lost && !handedOver) {
       const ok = await releaseLease(deps, current).catch(() => false);
       if (!ok) markLost('release');
     }
@@ -211,4 +216,45 @@ export function logLeaseLost(log: DeployLog, held: HeldLease, lost: LeaseLost, a
     stage,
     owner: held.lease.owner,
   });
+}
+
+/** A lease several invocations share by its owner (the shards of one deployment). */
+export interface SharedLease {
+  readonly app: string;
+  readonly stage: string;
+  readonly owner: string;
+}
+
+const SHARED_LEASE_ATTEMPTS = 8;
+
+/**
+ * Pushes a shared lease's expiry out, if it is still this owner's and not released: the shards of
+ * one deployment renew it concurrently, so a lost compare-and-swap re-reads and tries again. False
+ * when someone else holds it (it lapsed and was taken over) or it was released.
+ */
+export async function renewSharedLease(deps: LeaseDeps, shared: SharedLease): Promise<boolean> {
+  return updateSharedLease(deps, shared, (lease) => extendLease(lease, deps.now(), deps.config.leaseSeconds));
+}
+
+/** Marks a shared lease released, if it is still this owner's; false when it was not (already released, or taken over). */
+export async function releaseSharedLease(deps: LeaseDeps, shared: SharedLease): Promise<boolean> {
+  return updateSharedLease(deps, shared, (lease) => ({ ...lease, released: true }));
+}
+
+async function updateSharedLease(
+  deps: LeaseDeps,
+  shared: SharedLease,
+  change: (lease: Lease) => Lease,
+): Promise<boolean> {
+  const bucket = deps.config.artifactBucket;
+  const key = leaseKey(shared.app, shared.stage);
+  for (let attempt = 0; attempt < SHARED_LEASE_ATTEMPTS; attempt++) {
+    const stored = await readLease(deps.store, bucket, key);
+    if (stored === undefined || 'corrupt' in stored) return false;
+    if (stored.value.owner !== shared.owner || stored.value.released === true) return false;
+    const put = await deps.store.putJson(bucket, key, change(stored.value), { ifMatch: stored.etag });
+    if (put.ok) return true;
+    await deps.sleep(computeLeaseWait(attempt, 1_000, deps.random));
+  }
+  return false;
 }

@@ -20,16 +20,24 @@ import {
 import { shouldPrune } from '../core/prune-plan.js';
 import { decideReleaseOrder } from '../core/release-order.js';
 import { buildSessionName } from '../core/session-name.js';
+import {
+  hasTimeForTarget,
+  type InvocationBudget,
+  planShards,
+  type ShardManifest,
+  shouldShard,
+} from '../core/shard-plan.js';
 import { resolveShiftSettings, type TrafficOverrides, type TrafficSpec } from '../core/traffic-config.js';
 import { isAllAtOnce } from '../core/traffic-policy.js';
 import { type ShiftOverride, ShiftStatus } from '../core/traffic-shift.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
-import { deployToTargets, type TargetOutcome, TargetStatus } from './deploy-stage.js';
+import { deployToTargets, deployToTargetsWithin, type TargetOutcome, TargetStatus } from './deploy-stage.js';
 import { logLeaseLost, withLease } from './lease.js';
 import { readCurrent, recordAttempt, startAttempt } from './ledger.js';
 import type { PreparedArtifact } from './prepare-artifact.js';
 import { type PruneResult, pruneTarget } from './prune.js';
+import { dispatchShards } from './stage-shards.js';
 import { advanceHeldShift, startStageShift } from './traffic.js';
 import { readShift } from './traffic-store.js';
 
@@ -40,6 +48,11 @@ export const StageStatus = {
   Failed: 'failed',
   Skipped: 'skipped',
   Planned: 'planned',
+  /**
+   * The stage continues in asynchronous invocations of ferry's own function (shards, or the rest
+   * after this invocation ran out of time); the deployment's ledger entry is written when they finish.
+   */
+  Dispatched: 'dispatched',
 } as const;
 export type StageStatus = (typeof StageStatus)[keyof typeof StageStatus];
 
@@ -72,6 +85,8 @@ export interface StageRelease {
   readonly trafficRule?: TrafficSpec;
   /** The operator's --traffic allAtOnce / --ignore-alarms. */
   readonly overrides?: TrafficOverrides;
+  /** The invocation's remaining time (Lambda): with runtime.shards, the stage may continue past it. */
+  readonly budget?: InvocationBudget;
 }
 
 export async function releaseToStage(runtime: Runtime, log: DeployLog, req: StageRelease): Promise<StageResult> {
@@ -86,7 +101,7 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
       holder: req.caller,
       ...(req.leaseWaitMs ? { maxWaitMs: req.leaseWaitMs } : {}),
     },
-    async () => {
+    async (held, handOverLease) => {
       const attempt = startAttempt(runtime);
       const current = await readCurrent(runtime, req.app.name, stage);
       const order = decideReleaseOrder(current, {
@@ -116,17 +131,41 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
       }
       const settings = resolveShiftSettings(req.app.traffic[stage], req.trafficRule, req.overrides);
       const shifting = !isAllAtOnce(settings.policy);
-      const outcomes = await deployToTargets(
+      const known = knownVersionsFor(current, artifact);
+      // In Lambda, an all-at-once stage may go past this invocation: split up front when large, and
+      // hand the rest over when time runs out. (A traffic shift needs every version in one place.)
+      const beyond = shifting || req.budget === undefined ? undefined : runtime.shards;
+      const handOff = (targets: readonly Target[][], finished?: ReadonlyMap<number, LedgerTarget[]>) => {
+        handOverLease();
+        return handOffStage(runtime, log, req, {
+          attempt,
+          leaseOwner: held.lease.owner,
+          shards: targets,
+          ...known,
+          ...(finished ? { finished } : {}),
+        });
+      };
+      if (beyond !== undefined && shouldShard(req.targets.length, runtime.config.shardTargets)) {
+        return handOff(planShards(req.targets, runtime.config.shardTargets));
+      }
+      const budget = req.budget;
+      const { outcomes, deferred } = await deployToTargetsWithin(
         {
           artifact,
           targets: req.targets,
           concurrency: runtime.config.concurrency,
-          ...knownVersionsFor(current, artifact),
+          ...known,
           onTargetDone: req.onTargetDone,
           ...(shifting ? { holdAlias: true } : {}),
         },
         runtime,
+        () => beyond === undefined || budget === undefined || hasTimeForTarget(budget.remainingMs()),
       );
+      if (deferred.length > 0) {
+        // Out of time: this invocation's results and the rest become one shard, continued elsewhere.
+        const result = await handOff([[...req.targets]], new Map([[0, outcomes.map(toLedgerTarget)]]));
+        return { ...result, outcomes };
+      }
       const failed = outcomes.filter((o) => o.status === TargetStatus.Failed);
       if (shifting && failed.length === 0) {
         const shift = await startStageShift(runtime, log, {
@@ -192,6 +231,61 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
     },
     (held, lost) => logLeaseLost(log, held, lost, req.app.name, stage),
   );
+}
+
+/**
+ * Writes the deployment's manifest and sends its shard events (stage-shards.ts): the stage's lease
+ * stays held, by the shards, until the last one records the deployment.
+ */
+async function handOffStage(
+  runtime: Runtime,
+  log: DeployLog,
+  req: StageRelease,
+  plan: {
+    attempt: { id: string; startedAt: string };
+    leaseOwner: string;
+    shards: readonly (readonly Target[])[];
+    knownVersions?: Readonly<Record<string, string>>;
+    finished?: ReadonlyMap<number, readonly LedgerTarget[]>;
+  },
+): Promise<StageResult> {
+  const shards = runtime.shards;
+  if (shards === undefined) throw new Error('unreachable: a hand-off without runtime.shards');
+  const { artifact, stage } = req;
+  const manifest: ShardManifest = {
+    schema: 1,
+    deploymentId: plan.attempt.id,
+    app: req.app.name,
+    stage,
+    build: artifact.build,
+    codeSha256: artifact.codeSha256,
+    source: { ...sourceOf(artifact), region: artifact.location.region },
+    sizeBytes: artifact.sizeBytes,
+    trigger: req.trigger,
+    caller: req.caller,
+    ...(req.pipeline ? { pipeline: req.pipeline } : {}),
+    ...(req.forced ? { forced: req.forced } : {}),
+    startedAt: plan.attempt.startedAt,
+    leaseOwner: plan.leaseOwner,
+    shards: plan.shards.map((s) => s.map((t) => t.id)),
+    ...(plan.knownVersions ? { knownVersions: plan.knownVersions } : {}),
+  };
+  const sent = await dispatchShards(runtime, log, shards, {
+    manifest,
+    ...(plan.finished ? { finished: plan.finished } : {}),
+  });
+  const finished = [...(plan.finished?.values() ?? [])].reduce((n, list) => n + list.length, 0);
+  const reason = `continues in ${manifest.shards.length} shard(s) of ${shards.functionName} (${sent} dispatched, ${finished} target(s) finished here); the ledger records deployment ${manifest.deploymentId} when they finish`;
+  log.info('stage handed to shards', {
+    app: req.app.name,
+    build: artifact.build,
+    stage,
+    deploymentId: manifest.deploymentId,
+    shards: manifest.shards.length,
+    targets: req.targets.length,
+    finishedHere: finished,
+  });
+  return { stage, status: StageStatus.Dispatched, outcomes: [], reason, entryId: manifest.deploymentId };
 }
 
 async function planStage(runtime: Runtime, req: StageRelease): Promise<StageResult> {

@@ -2,13 +2,17 @@
  * S3 ObjectCreated → deploy. Thin: parse the records, hand each to the engine, report. Rejected
  * inputs are logged and not retried; failed deployments fail the invocation so Lambda's retries
  * and the on-failure destination take over (every step is idempotent, so a retry converges).
+ * The same function receives ferry's own shard events (core/shard-plan.ts): a stage too large or
+ * too long for one invocation continues there.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { decodeEventKey } from '../core/artifact-key.js';
 import { describeError, InputError } from '../core/errors.js';
+import { readShardEvent } from '../core/shard-plan.js';
 import { type BuildDeployResult, BuildStatus, type DeployLog } from '../engine/deploy-build.js';
 import { deployUpload, describeUploader, recordRejectedUpload } from '../engine/deploy-upload.js';
+import { runStageShard, type ShardRunResult } from '../engine/stage-shard-run.js';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
 import { loadConfig } from '../runtime/load-config.js';
 import { logger } from '../runtime/logger.js';
@@ -17,6 +21,13 @@ export interface UploadSummary {
   readonly results: ReadonlyArray<
     Pick<BuildDeployResult, 'app' | 'build' | 'status'> & { key: string; reason?: string }
   >;
+  /** For a shard event: what this invocation did with the shard. */
+  readonly shard?: ShardRunResult;
+}
+
+/** The part of Lambda's context ferry reads: how long the invocation has left. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
 }
 
 /** Raised after all records were processed, when at least one deployment failed. */
@@ -74,7 +85,24 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 }
 
 export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: DeployLog = logger) {
-  return async (event: unknown): Promise<UploadSummary> => {
+  return async (event: unknown, context?: InvocationContext): Promise<UploadSummary> => {
+    const budget =
+      typeof context?.getRemainingTimeInMillis === 'function'
+        ? { remainingMs: () => context.getRemainingTimeInMillis() }
+        : undefined;
+    const shardEvent = readShardEvent(event);
+    if (shardEvent !== undefined) {
+      if ('problem' in shardEvent) {
+        log.error('event rejected: a malformed shard event; nothing deployed', {
+          reason: shardEvent.problem,
+          errorCode: 'SHARD_EVENT_INVALID',
+        });
+        return { results: [] };
+      }
+      // Without a context (not in Lambda) the shard has all the time it needs.
+      const shard = await runStageShard(getRuntime(), log, shardEvent, budget ?? { remainingMs: () => Infinity });
+      return { results: [], shard };
+    }
     const records = asRecord(event)?.Records;
     if (!Array.isArray(records)) {
       // Nothing here names an app or a key, so there is nothing to file in the ledger.
@@ -135,14 +163,19 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
       }
       let result: BuildDeployResult;
       try {
-        result = await deployUpload(runtime, log, {
-          bucket: record.bucket,
-          key,
-          region: record.region,
-          ...(record.versionId ? { versionId: record.versionId } : {}),
-          ...(record.size === undefined ? {} : { sizeBytes: record.size }),
-          caller,
-        });
+        result = await deployUpload(
+          runtime,
+          log,
+          {
+            bucket: record.bucket,
+            key,
+            region: record.region,
+            ...(record.versionId ? { versionId: record.versionId } : {}),
+            ...(record.size === undefined ? {} : { sizeBytes: record.size }),
+            caller,
+          },
+          budget,
+        );
       } catch (error) {
         // Transient (a held lease, the ledger unreachable): the other records still run, then Lambda retries.
         log.error('deployment interrupted', { key, reason: describeError(error) });

@@ -10,7 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type CloudWatchPort, createCloudWatchPort } from '../aws/cloudwatch.js';
 import { createEventsPort, type EventsPort } from '../aws/eventbridge.js';
-import { createLambdaPort, type LambdaPort } from '../aws/lambda.js';
+import { createLambdaPort, createSelfInvoker, type LambdaPort, type SelfInvokePort } from '../aws/lambda.js';
 import { createObjectStore, type ObjectStorePort } from '../aws/s3.js';
 import { createRoleAssumer, getCallerIdentity, type RoleAssumer } from '../aws/sts.js';
 import type { FerryConfig, Target } from '../core/config.js';
@@ -32,6 +32,11 @@ export interface Runtime extends StageDeployDeps {
   readonly cloudwatchFor: (target: Target, sessionName: string) => Promise<CloudWatchPort>;
   /** ferry's notifications on the tooling account's default bus. */
   readonly events: EventsPort;
+  /**
+   * Where a stage too large or too long for one invocation continues: ferry's own function
+   * (FERRY_SHARD_FUNCTION), invoked asynchronously. Absent outside Lambda (the CLI has no time limit).
+   */
+  readonly shards?: { readonly functionName: string; readonly invoker: SelfInvokePort };
 }
 
 export interface RuntimeOptions {
@@ -145,6 +150,17 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     sleep,
     random: options.random ?? Math.random,
     ...(options.sdk ? { sdk: options.sdk } : {}),
+    ...(env.FERRY_SHARD_FUNCTION
+      ? {
+          shards: {
+            functionName: env.FERRY_SHARD_FUNCTION,
+            invoker: createSelfInvoker(
+              new LambdaClient({ ...options.sdk, region: config.region, maxAttempts: options.sdk?.maxAttempts ?? 3 }),
+              { accountId: 'self', region: config.region },
+            ),
+          },
+        }
+      : {}),
     ...(env.FERRY_TMP_DIR ? { tmpDir: env.FERRY_TMP_DIR } : {}),
   };
 }
