@@ -154,6 +154,9 @@ async function deriveValues(stage, { serviceDir = SERVICE_DIR, configModule } = 
     // templates/target-account-role.yml derives this name from ferryRoleName (-exec → -traffic).
     trafficRoleName: ferryRoleName.replace(/-exec$/, '-traffic'),
     defaultEventBusArn: `arn:${partition}:events:${config.region}:${vars.toolingAccount}:event-bus/default`,
+    // The upload function (functions.artifactUploaded.name): a stage beyond one invocation continues there.
+    shardFunctionName: `ferry-${stage}-artifact-uploaded`,
+    shardFunctionArn: `arn:${partition}:lambda:${config.region}:${vars.toolingAccount}:function:ferry-${stage}-artifact-uploaded`,
     artifactBucket: config.artifactBucket,
     artifactPrefix: config.artifactPrefix,
     bucketArn,

@@ -306,6 +306,7 @@ describe('the execution role', () => {
         'codepipeline:PutJobFailureResult',
         'codepipeline:PutJobSuccessResult',
         'events:PutEvents',
+        'lambda:InvokeFunction',
         'logs:CreateLogGroup',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
@@ -326,6 +327,19 @@ describe('the execution role', () => {
     for (const statement of statementsFor('sqs:SendMessage')) {
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] });
     }
+  });
+
+  it('lets ferry invoke only its own upload function, which knows where its shards go', () => {
+    const invoke = statementsFor('lambda:InvokeFunction');
+    expect(invoke).toHaveLength(1);
+    expect(asList((invoke[0] as Statement).Action)).toEqual(['lambda:InvokeFunction']);
+    const own = `arn:aws:lambda:${config.region}:${vars.toolingAccount}:function:ferry-${STAGE}-artifact-uploaded`;
+    expect(asList((invoke[0] as Statement).Resource)).toEqual([own]);
+    const fn = resourcesOfType('AWS::Lambda::Function').find(
+      ([, r]) => r.Properties.FunctionName === `ferry-${STAGE}-artifact-uploaded`,
+    );
+    const env = (fn?.[1].Properties.Environment as { Variables: Record<string, string> } | undefined)?.Variables;
+    expect(env?.FERRY_SHARD_FUNCTION).toBe(`ferry-${STAGE}-artifact-uploaded`);
   });
 
   it('ticks traffic shifts every minute, as its own role: deploy roles, ledger, leases and notifications only', () => {
