@@ -340,7 +340,8 @@ function ferryExecutionPolicy(
       },
       {
         Effect: 'Allow',
-        Action: ['s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'],
+        // A multipart copy that fails is aborted (serverless.yml, ReadWriteArtifacts).
+        Action: ['s3:GetObjectAttributes', 's3:GetObjectVersionAttributes', 's3:AbortMultipartUpload'],
         Resource: `${bucketArn}/${prefix}*`,
       },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },

@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError, InternalError } from '../core/errors.js';
 import { ArtifactErrorCode } from './artifact-error-codes.js';
+import { createPartHasher, createUploadHasher } from './part-hasher.js';
 
 export type ArtifactBody = AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
 
@@ -17,6 +18,8 @@ export interface SpoolOptions {
   readonly expectedBytes?: number;
   /** A multipart object's part sizes, in order: the composite SHA-256 over them is computed too. */
   readonly partSizes?: readonly number[];
+  /** The part size ferry will upload these bytes with: the checksum S3 will store is computed too. */
+  readonly uploadPartBytes?: number;
 }
 
 export interface SpooledArtifact {
@@ -26,6 +29,8 @@ export interface SpooledArtifact {
   readonly bytes?: Buffer;
   /** `<base64 SHA-256 of the parts' SHA-256 digests>-<N>`, when partSizes were given and add up to the size. */
   readonly compositeSha256?: string;
+  /** What S3 stores as ChecksumSHA256 when ferry uploads these bytes in parts of uploadPartBytes. */
+  readonly objectChecksumSha256?: string;
 }
 
 /**
@@ -42,6 +47,7 @@ export async function spoolArtifact(
   let sizeBytes = 0;
   const keeper = createKeeper(options);
   const parts = options.partSizes ? createPartHasher(options.partSizes) : undefined;
+  const upload = options.uploadPartBytes ? createUploadHasher(options.uploadPartBytes) : undefined;
 
   async function* measure(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
@@ -60,6 +66,7 @@ export async function spoolArtifact(
       }
       hash.update(chunk);
       parts?.update(chunk);
+      upload?.update(chunk);
       keeper.add(chunk, sizeBytes);
       yield chunk;
     }
@@ -69,51 +76,13 @@ export async function spoolArtifact(
   const sha256 = hash.digest('base64');
   const bytes = keeper.finish(sizeBytes);
   const compositeSha256 = parts?.finish(sizeBytes);
+  const objectChecksumSha256 = upload?.digest().objectChecksumSha256;
   return {
     sha256,
     sizeBytes,
     ...(bytes === undefined ? {} : { bytes }),
     ...(compositeSha256 === undefined ? {} : { compositeSha256 }),
-  };
-}
-
-/**
- * S3's COMPOSITE SHA-256 of a multipart object (S3 User Guide, "Checking object integrity"): the
- * SHA-256 of the concatenated binary SHA-256 digests of its parts, then `-<part count>`. Computed
- * over the same stream as the full-object hash, splitting chunks at the part boundaries.
- */
-function createPartHasher(partSizes: readonly number[]) {
-  const digests: Buffer[] = [];
-  let index = 0;
-  let left = partSizes[0] ?? 0;
-  let current = createHash('sha256');
-  let overflow = false;
-  const closePart = () => {
-    digests.push(current.digest());
-    current = createHash('sha256');
-    index++;
-    left = partSizes[index] ?? 0;
-  };
-  return {
-    update(chunk: Uint8Array) {
-      let offset = 0;
-      while (offset < chunk.byteLength) {
-        if (index >= partSizes.length) {
-          overflow = true;
-          return;
-        }
-        const take = Math.min(left, chunk.byteLength - offset);
-        current.update(chunk.subarray(offset, offset + take));
-        offset += take;
-        left -= take;
-        if (left === 0) closePart();
-      }
-    },
-    finish(sizeBytes: number): string | undefined {
-      const total = partSizes.reduce((sum, size) => sum + size, 0);
-      if (overflow || total !== sizeBytes || digests.length !== partSizes.length) return undefined;
-      return `${createHash('sha256').update(Buffer.concat(digests)).digest('base64')}-${digests.length}`;
-    },
+    ...(objectChecksumSha256 === undefined ? {} : { objectChecksumSha256 }),
   };
 }
 

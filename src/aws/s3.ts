@@ -1,7 +1,9 @@
 /**
- * The S3 adapter: reading artifacts by exact version, and small JSON documents with conditional
- * writes (the ledger and leases). The only place that sends S3 commands.
+ * The S3 adapter: reading artifacts by exact version, writing them as a stream (a multipart upload
+ * past one part), and small JSON documents with conditional writes (the ledger and leases). The
+ * only place that sends S3 commands.
  */
+import type { Readable } from 'node:stream';
 import {
   GetObjectAttributesCommand,
   GetObjectCommand,
@@ -13,7 +15,9 @@ import {
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { AccessError, InputError, InternalError } from '../core/errors.js';
+import { Upload } from '@aws-sdk/lib-storage';
+import { AccessError, InputError, InternalError, isFerryError } from '../core/errors.js';
+import { type ArtifactDigest, UPLOAD_PART_BYTES } from '../core/upload-parts.js';
 
 export interface ObjectLocation {
   readonly bucket: string;
@@ -58,19 +62,36 @@ export interface ObjectStorePort {
    * an object uploaded in one part. Lets ferry recompute S3's composite checksum from the bytes.
    */
   getArtifactPartSizes?(location: ObjectLocation): Promise<number[] | undefined>;
-  putArtifact(input: {
-    bucket: string;
-    key: string;
-    body: Uint8Array;
-    checksumSha256: string;
-    metadata: Record<string, string>;
-    /** Create only (If-None-Match: *): an existing object fails with InputError ARTIFACT_EXISTS. */
-    createOnly?: boolean;
-  }): Promise<{ versionId?: string; etag?: string }>;
+  /**
+   * Writes an artifact, streaming: one PutObject when it fits in one part, else a multipart upload
+   * (CreateMultipartUpload, UploadPart with each part's SHA-256, CompleteMultipartUpload), so
+   * memory holds a few parts whatever the size. S3 stores ChecksumSHA256 (the whole object's for
+   * one part, the COMPOSITE of the parts' otherwise) and the metadata `sha256`, the whole object's
+   * SHA-256 from `digest`. A body that fails (see artifact/local-zip.ts passVerified) abandons
+   * the upload: it is aborted, never completed.
+   */
+  putArtifact(input: PutArtifactInput): Promise<{ versionId?: string; etag?: string; checksumSha256?: string }>;
   getJson<T>(bucket: string, key: string): Promise<StoredDocument<T> | undefined>;
   putJson(bucket: string, key: string, value: unknown, condition?: ConditionalPut): Promise<PutOutcome>;
   listKeys(bucket: string, prefix: string): Promise<string[]>;
 }
+
+export interface PutArtifactInput {
+  readonly bucket: string;
+  readonly key: string;
+  /** The bytes, read once. */
+  readonly body: Readable | Uint8Array;
+  /** What the bytes are: the size, and the SHA-256 stored as metadata `sha256`. */
+  readonly digest: ArtifactDigest;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Create only (If-None-Match: * on PutObject or CompleteMultipartUpload): an existing object fails with InputError ARTIFACT_EXISTS. */
+  readonly createOnly?: boolean;
+  /** Part size (default UPLOAD_PART_BYTES); the digest's objectChecksumSha256 must be for the same. */
+  readonly partBytes?: number;
+}
+
+/** Parts in flight at once: memory holds about this many parts. */
+const UPLOAD_QUEUE_SIZE = 4;
 
 export function createObjectStore(client: S3Client): ObjectStorePort {
   return {
@@ -137,21 +158,32 @@ export function createObjectStore(client: S3Client): ObjectStorePort {
       }
     },
 
-    async putArtifact({ bucket, key, body, checksumSha256, metadata, createOnly }) {
+    async putArtifact({ bucket, key, body, digest, metadata, createOnly, partBytes }) {
+      const upload = new Upload({
+        client,
+        params: {
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentLength: digest.sizeBytes,
+          ContentType: 'application/zip',
+          ChecksumAlgorithm: 'SHA256',
+          Metadata: { ...metadata, sha256: digest.sha256 },
+          ...(createOnly ? { IfNoneMatch: '*' } : {}),
+        },
+        partSize: partBytes ?? UPLOAD_PART_BYTES,
+        queueSize: UPLOAD_QUEUE_SIZE,
+        leavePartsOnError: false,
+      });
       try {
-        const out = await client.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: body,
-            ChecksumSHA256: checksumSha256,
-            ContentType: 'application/zip',
-            Metadata: metadata,
-            ...(createOnly ? { IfNoneMatch: '*' } : {}),
-          }),
-        );
-        return { ...(out.VersionId ? { versionId: out.VersionId } : {}), ...(out.ETag ? { etag: out.ETag } : {}) };
+        const out = (await upload.done()) as { VersionId?: string; ETag?: string; ChecksumSHA256?: string };
+        return {
+          ...(out.VersionId ? { versionId: out.VersionId } : {}),
+          ...(out.ETag ? { etag: out.ETag } : {}),
+          ...(out.ChecksumSHA256 ? { checksumSha256: out.ChecksumSHA256 } : {}),
+        };
       } catch (error) {
+        if (isFerryError(error)) throw error;
         if (createOnly && isPreconditionFailure(error)) {
           throw new InputError('ARTIFACT_EXISTS', `s3://${bucket}/${key} already exists.`, {
             cause: error,

@@ -115,6 +115,7 @@ export async function runDeploy(ctx: CommandContext, source: string, options: De
       build,
       key: plan.key,
       codeSha256: plan.sha256,
+      objectChecksumSha256: plan.objectChecksumSha256,
       stage: options.stage,
     });
     const uploaded = await applyUpload(runtime.store, plan, artifact);

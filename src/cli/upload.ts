@@ -1,17 +1,18 @@
 /**
  * `ferry upload <zip> --app A [--build B] [--commit C]`: what CI does. Verifies the zip locally
- * (the same checks the engine makes), then puts it at `<artifactPrefix><app>/<build>.zip` with
- * ChecksumSHA256 and the `sha256` and `commit` metadata. The upload itself triggers the deployment
- * into the stages that accept uploads.
+ * (the same checks the engine makes), then streams it to `<artifactPrefix><app>/<build>.zip` (a
+ * multipart upload past one part, with each part's SHA-256) with the `sha256` and `commit`
+ * metadata, never holding the zip in memory. The upload itself triggers the deployment into the
+ * stages that accept uploads.
  */
-import { readFile } from 'node:fs/promises';
-import { verifyArtifact } from '../artifact/verify-artifact.js';
+import { digestLocalZip, readVerifiedFile } from '../artifact/local-zip.js';
 import type { ObjectStorePort } from '../aws/s3.js';
 import { formatArtifactKey } from '../core/artifact-key.js';
 import { checkBuildPattern } from '../core/build-pattern.js';
 import type { AppConfig, FerryConfig } from '../core/config.js';
 import { InputError, isFerryError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
+import { type ArtifactDigest, storedChecksumMatches } from '../core/upload-parts.js';
 import type { CommandContext, CommonOptions } from './context.js';
 import { ExitCode, writeJson } from './output.js';
 
@@ -28,8 +29,10 @@ export interface UploadPlan {
   readonly build: string;
   readonly bucket: string;
   readonly key: string;
-  /** base64 SHA-256 (Lambda's CodeSha256 form), sent as ChecksumSHA256 and metadata sha256. */
+  /** base64 SHA-256 (Lambda's CodeSha256 form), stored as metadata sha256. */
   readonly sha256: string;
+  /** What S3 stores as ChecksumSHA256: the SHA-256 for one part, the composite of the parts' otherwise. */
+  readonly objectChecksumSha256: string;
   readonly sizeBytes: number;
   readonly commit?: string;
   readonly metadata: Readonly<Record<string, string>>;
@@ -44,11 +47,9 @@ export interface UploadResult extends UploadPlan {
   readonly alreadyUploaded?: boolean;
 }
 
-/** A verified local zip, held in memory for the PutObject body. */
-export interface LocalArtifact {
+/** A verified local zip: its path and digest (the bytes stay on disk). */
+export interface LocalArtifact extends ArtifactDigest {
   readonly path: string;
-  readonly bytes: Buffer;
-  readonly sha256: string;
 }
 
 export async function runUpload(ctx: CommandContext, zipPath: string, options: UploadOptions): Promise<ExitCode> {
@@ -77,12 +78,13 @@ export function findApp(config: FerryConfig, name: string): AppConfig {
   );
 }
 
-/** Reads and verifies a zip on disk with the configured limits; rejects before anything is uploaded. */
+/** Digests and verifies a zip on disk with the configured limits; rejects before anything is uploaded. */
 export async function readLocalArtifact(path: string, config: FerryConfig): Promise<LocalArtifact> {
-  let bytes: Buffer;
+  let digest: ArtifactDigest;
   try {
-    bytes = await readFile(path);
+    digest = await digestLocalZip(path, config.limits);
   } catch (cause) {
+    if (isFerryError(cause)) throw cause;
     const code = (cause as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new InputError(
       'ARTIFACT_FILE_UNREADABLE',
@@ -93,14 +95,7 @@ export async function readLocalArtifact(path: string, config: FerryConfig): Prom
       },
     );
   }
-  const verified = await verifyArtifact(
-    (async function* () {
-      yield bytes;
-    })(),
-    { limits: config.limits, keepBytesUpTo: 0, contentLength: bytes.length },
-  );
-  await verified.dispose();
-  return { path, bytes, sha256: verified.sha256 };
+  return { path, ...digest };
 }
 
 export function planUpload(
@@ -125,7 +120,8 @@ export function planUpload(
     bucket: config.artifactBucket,
     key: formatArtifactKey(config.artifactPrefix, { app: app.name, build }),
     sha256: artifact.sha256,
-    sizeBytes: artifact.bytes.length,
+    objectChecksumSha256: artifact.objectChecksumSha256,
+    sizeBytes: artifact.sizeBytes,
     ...(commit ? { commit } : {}),
     metadata: { sha256: artifact.sha256, ...(commit ? { commit } : {}) },
     deploysTo,
@@ -133,20 +129,24 @@ export function planUpload(
 }
 
 /**
- * Puts the artifact create-only: builds are immutable. The same bytes already there are not
- * written again (no second event, no redeploy); other bytes under the build id are refused.
+ * Streams the artifact create-only: builds are immutable. The same bytes already there are not
+ * written again (no second event, no redeploy); other bytes under the build id are refused. Both
+ * are seen before a byte is sent; a build written meanwhile is caught by the create-only write.
+ * The file is hashed again as it is sent: bytes that changed since the digest abandon the upload.
  */
 export async function applyUpload(
   store: ObjectStorePort,
   plan: UploadPlan,
   artifact: LocalArtifact,
 ): Promise<{ versionId?: string; alreadyUploaded?: true }> {
+  const before = await findExisting(store, plan);
+  if (before) return sameBuildOrRefuse(plan, artifact, before);
   try {
     const out = await store.putArtifact({
       bucket: plan.bucket,
       key: plan.key,
-      body: artifact.bytes,
-      checksumSha256: plan.sha256,
+      body: readVerifiedFile(artifact.path, artifact),
+      digest: artifact,
       metadata: { ...plan.metadata },
       createOnly: true,
     });
@@ -154,11 +154,27 @@ export async function applyUpload(
   } catch (error) {
     if (!(isFerryError(error) && error.code === 'ARTIFACT_EXISTS')) throw error;
   }
-  const existing = await store.headArtifact({ bucket: plan.bucket, key: plan.key });
-  if (existing.checksumSha256 !== plan.sha256) {
+  return sameBuildOrRefuse(plan, artifact, await store.headArtifact({ bucket: plan.bucket, key: plan.key }));
+}
+
+async function findExisting(store: ObjectStorePort, plan: UploadPlan) {
+  try {
+    return await store.headArtifact({ bucket: plan.bucket, key: plan.key });
+  } catch (error) {
+    if (isFerryError(error) && error.code === 'ARTIFACT_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+function sameBuildOrRefuse(
+  plan: UploadPlan,
+  artifact: LocalArtifact,
+  existing: { checksumSha256?: string; versionId?: string },
+): { versionId?: string; alreadyUploaded: true } {
+  if (!storedChecksumMatches(existing.checksumSha256, artifact)) {
     throw new InputError(
       'BUILD_EXISTS',
-      `s3://${plan.bucket}/${plan.key} already holds build ${plan.build} of ${plan.app} with other bytes (sha256 ${existing.checksumSha256 ?? 'unknown'}, this zip ${plan.sha256}). Builds are immutable: upload it under a new build id (--build).`,
+      `s3://${plan.bucket}/${plan.key} already holds build ${plan.build} of ${plan.app} with other bytes (ChecksumSHA256 ${existing.checksumSha256 ?? 'unknown'}, this zip ${plan.objectChecksumSha256}). Builds are immutable: upload it under a new build id (--build).`,
       { context: { app: plan.app, build: plan.build, key: plan.key } },
     );
   }

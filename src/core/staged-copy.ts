@@ -23,6 +23,11 @@ export interface StagedCopy {
   readonly key: string;
   /** base64 SHA-256 of the bytes ferry writes (Lambda's CodeSha256 form). */
   readonly codeSha256: string;
+  /**
+   * S3's ChecksumSHA256 of the copy as ferry uploads it: codeSha256 for one part, the composite of
+   * the parts' SHA-256s for a multipart upload. Absent in records from before streaming uploads.
+   */
+  readonly objectChecksumSha256?: string;
   /** Who made it: the CLI caller, or ferry's role for a pipeline. */
   readonly caller: string;
   /** A direct deploy's stage. */
@@ -62,10 +67,11 @@ export function decideUploadSkip(input: {
   if (record.key !== input.key || record.kind !== marker) {
     return { action: 'deploy', warning: `${claim}, but ferry's record is of another copy; deploying it as an upload` };
   }
-  if (input.objectSha256 === undefined || input.objectSha256 !== record.codeSha256) {
+  const recorded = record.objectChecksumSha256 ?? record.codeSha256;
+  if (input.objectSha256 === undefined || input.objectSha256 !== recorded) {
     return {
       action: 'deploy',
-      warning: `${claim}, but its checksum ${input.objectSha256 ?? '(none)'} is not the ${record.codeSha256} ferry copied; deploying it as an upload`,
+      warning: `${claim}, but its checksum ${input.objectSha256 ?? '(none)'} is not the ${recorded} ferry copied; deploying it as an upload`,
     };
   }
   const by =

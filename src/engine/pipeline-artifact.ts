@@ -9,18 +9,21 @@
  * `ferry-trigger: pipeline` in its metadata. The upload trigger leaves the deployment to the
  * pipeline only when both agree with the object it sees (core/staged-copy.ts).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yauzl from 'yauzl';
 import { inspectZip } from '../artifact/inspect-zip.js';
+import { passVerified } from '../artifact/local-zip.js';
 import { spoolArtifact } from '../artifact/spool-artifact.js';
 import type { ObjectStorePort } from '../aws/s3.js';
 import { formatArtifactKey } from '../core/artifact-key.js';
-import { type FerryConfig, LAMBDA_LIMITS } from '../core/config.js';
+import type { FerryConfig } from '../core/config.js';
 import { AccessError, ArtifactError, ConfigurationError, InputError, isFerryError } from '../core/errors.js';
 import type { PipelineInputArtifact } from '../core/pipeline-job.js';
 import { CopyKind, FERRY_COPY_METADATA_KEY } from '../core/staged-copy.js';
+import { type ArtifactDigest, storedChecksumMatches, UPLOAD_PART_BYTES } from '../core/upload-parts.js';
 import { type LedgerDeps, resolveCaller } from './ledger.js';
 import { recordStagedCopy } from './staged-copy.js';
 
@@ -32,6 +35,8 @@ export interface StagedArtifact {
   readonly key: string;
   readonly versionId?: string;
   readonly codeSha256: string;
+  /** S3's ChecksumSHA256 of the copy: codeSha256 for one part, the composite of the parts' otherwise. */
+  readonly objectChecksumSha256: string;
   readonly sizeBytes: number;
   /** False when the key already held exactly these bytes (a retried job): nothing was written. */
   readonly written: boolean;
@@ -56,26 +61,34 @@ export interface StageArtifactDeps {
   /** Where the copy is recorded before it is written. */
   readonly ledger: LedgerDeps;
   readonly tmpDir?: string;
+  /** The copy's part size (default UPLOAD_PART_BYTES). */
+  readonly partBytes?: number;
 }
 
+/**
+ * Spools the function zip to /tmp (hashing it as it arrives), checks it, records the copy, then
+ * streams the spooled file into ferry's bucket, hashing it again as it is sent: memory holds a few
+ * upload parts whatever the artifact's size.
+ */
 export async function stagePipelineArtifact(
   deps: StageArtifactDeps,
   request: StageArtifactRequest,
 ): Promise<StagedArtifact> {
   const { config } = deps;
+  const partBytes = deps.partBytes ?? UPLOAD_PART_BYTES;
   const dir = await mkdtemp(join(deps.tmpDir ?? tmpdir(), 'ferry-pipeline-'));
   try {
     const zipFile = join(dir, 'function.zip');
-    const spooled = await readFunctionZip(deps, request, dir, zipFile);
+    const spooled = await readFunctionZip(deps, request, dir, zipFile, partBytes);
     await inspectZip(zipFile, spooled.sizeBytes, config.limits);
 
     const key = formatArtifactKey(config.artifactPrefix, { app: request.app, build: request.build });
     const existing = await findExisting(deps.store, config.artifactBucket, key);
     if (existing) {
-      if (existing.checksumSha256 !== spooled.sha256) {
+      if (!storedChecksumMatches(existing.checksumSha256, spooled)) {
         throw new ConfigurationError(
           'BUILD_EXISTS',
-          `s3://${config.artifactBucket}/${key} already holds other bytes for build ${request.build} of ${request.app} (sha256 ${existing.checksumSha256 ?? 'unknown'}, this artifact ${spooled.sha256}). A build id names one artifact: give this run another "build" in UserParameters.`,
+          `s3://${config.artifactBucket}/${key} already holds other bytes for build ${request.build} of ${request.app} (ChecksumSHA256 ${existing.checksumSha256 ?? 'unknown'}, this artifact ${spooled.objectChecksumSha256}). A build id names one artifact: give this run another "build" in UserParameters.`,
           { context: { app: request.app, build: request.build, key } },
         );
       }
@@ -84,6 +97,7 @@ export async function stagePipelineArtifact(
         key,
         ...(existing.versionId ? { versionId: existing.versionId } : {}),
         codeSha256: spooled.sha256,
+        objectChecksumSha256: spooled.objectChecksumSha256,
         sizeBytes: spooled.sizeBytes,
         written: false,
       };
@@ -95,17 +109,18 @@ export async function stagePipelineArtifact(
       build: request.build,
       key,
       codeSha256: spooled.sha256,
+      objectChecksumSha256: spooled.objectChecksumSha256,
       caller: await resolveCaller(deps.ledger),
       jobId: request.jobId,
       executionId: request.executionId,
       recordedAt: new Date(deps.ledger.now()).toISOString(),
     });
-    const body = spooled.bytes ?? (await readFile(zipFile));
     const put = await deps.store.putArtifact({
       bucket: config.artifactBucket,
       key,
-      body,
-      checksumSha256: spooled.sha256,
+      body: passVerified(createReadStream(zipFile), spooled, partBytes),
+      digest: spooled,
+      partBytes,
       metadata: {
         [FERRY_COPY_METADATA_KEY]: CopyKind.Pipeline,
         'pipeline-job-id': request.jobId,
@@ -117,6 +132,7 @@ export async function stagePipelineArtifact(
       key,
       ...(put.versionId ? { versionId: put.versionId } : {}),
       codeSha256: spooled.sha256,
+      objectChecksumSha256: spooled.objectChecksumSha256,
       sizeBytes: spooled.sizeBytes,
       written: true,
     };
@@ -130,15 +146,19 @@ async function readFunctionZip(
   request: StageArtifactRequest,
   dir: string,
   zipFile: string,
-): Promise<{ sha256: string; sizeBytes: number; bytes?: Buffer }> {
+  partBytes: number,
+): Promise<ArtifactDigest> {
   const { artifact } = request;
   const limits = deps.config.limits;
   const object = await readInput(deps.source, artifact);
   if (!request.path) {
-    return spoolArtifact(object.body, zipFile, {
-      maxArtifactBytes: limits.maxArtifactBytes,
-      keepBytesUpTo: LAMBDA_LIMITS.zipFileBytes,
-    });
+    return digestOf(
+      await spoolArtifact(object.body, zipFile, {
+        maxArtifactBytes: limits.maxArtifactBytes,
+        keepBytesUpTo: 0,
+        uploadPartBytes: partBytes,
+      }),
+    );
   }
   const inputFile = join(dir, 'input.zip');
   const input = await spoolArtifact(object.body, inputFile, {
@@ -146,7 +166,15 @@ async function readFunctionZip(
     keepBytesUpTo: 0,
   });
   try {
-    return await extractEntry(inputFile, input.sizeBytes, request.path, zipFile, limits.maxArtifactBytes, artifact);
+    return await extractEntry(
+      inputFile,
+      input.sizeBytes,
+      request.path,
+      zipFile,
+      limits.maxArtifactBytes,
+      artifact,
+      partBytes,
+    );
   } finally {
     await rm(inputFile, { force: true });
   }
@@ -183,7 +211,8 @@ async function extractEntry(
   target: string,
   maxBytes: number,
   artifact: PipelineInputArtifact,
-): Promise<{ sha256: string; sizeBytes: number; bytes?: Buffer }> {
+  partBytes: number,
+): Promise<ArtifactDigest> {
   let zip: yauzl.ZipFile;
   try {
     zip = await yauzl.openPromise(inputFile, { lazyEntries: true, autoClose: false, validateEntrySizes: true });
@@ -206,10 +235,13 @@ async function extractEntry(
           );
         }
         const stream = await zip.openReadStreamPromise(entry);
-        return await spoolArtifact(stream, target, {
-          maxArtifactBytes: maxBytes,
-          keepBytesUpTo: LAMBDA_LIMITS.zipFileBytes,
-        });
+        return digestOf(
+          await spoolArtifact(stream, target, {
+            maxArtifactBytes: maxBytes,
+            keepBytesUpTo: 0,
+            uploadPartBytes: partBytes,
+          }),
+        );
       }
       if (entry.fileName.endsWith('.zip') && candidates.length < 10) candidates.push(entry.fileName);
     }
@@ -228,6 +260,14 @@ async function extractEntry(
   } finally {
     zip.close();
   }
+}
+
+function digestOf(spooled: { sha256: string; sizeBytes: number; objectChecksumSha256?: string }): ArtifactDigest {
+  return {
+    sha256: spooled.sha256,
+    sizeBytes: spooled.sizeBytes,
+    objectChecksumSha256: spooled.objectChecksumSha256 ?? spooled.sha256,
+  };
 }
 
 async function findExisting(store: ObjectStorePort, bucket: string, key: string) {

@@ -301,7 +301,11 @@ async function resumeState(
     key,
     ...(state.versionId ? { versionId: state.versionId } : {}),
   });
-  if (head.checksumSha256 !== state.codeSha256) {
+  // A multipart copy's ChecksumSHA256 is S3's composite; its whole-object SHA-256 is the metadata
+  // ferry wrote on that (immutable) version, which the deployment verifies against the bytes again.
+  const composite = head.checksumType === 'COMPOSITE' || /-\d+$/.test(head.checksumSha256 ?? '');
+  const wholeSha256 = composite ? head.metadata.sha256 : head.checksumSha256;
+  if (wholeSha256 !== state.codeSha256) {
     throw new InputError(
       'PIPELINE_TOKEN_INVALID',
       `s3://${config.artifactBucket}/${key} no longer holds the artifact this job started with (sha256 ${state.codeSha256}). Retry the action.`,

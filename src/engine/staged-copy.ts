@@ -40,7 +40,14 @@ export async function readStagedCopy(deps: LedgerDeps, app: string, build: strin
  */
 export async function recordDirectDeployCopy(
   deps: LedgerDeps,
-  copy: { app: string; build: string; key: string; codeSha256: string; stage: string },
+  copy: {
+    app: string;
+    build: string;
+    key: string;
+    codeSha256: string;
+    objectChecksumSha256?: string;
+    stage: string;
+  },
 ): Promise<StagedCopy> {
   const record: StagedCopy = {
     schema: 1,

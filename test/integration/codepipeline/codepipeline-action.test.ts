@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { createPipelineJobPort } from '../../../src/aws/codepipeline.js';
@@ -111,6 +111,37 @@ describe('CodePipeline invoke action against the sandbox', () => {
     expect(logged).not.toContain(credentials.secretAccessKey);
     expect(logged).not.toContain(credentials.sessionToken);
   });
+
+  it('streams a function zip larger than one upload part into the artifact bucket in parts, deploys it and leaves the copy to the pipeline', async () => {
+    const { world, log, handler, putInput, createJob } = await start({ ...TWO_ACCOUNTS });
+    const fn = await makeFunctionZip('pipeline-big', 12 * 1024 * 1024);
+    const input = await putInput('orders-pipeline/BuildOutput/big.zip', fn);
+    const event = createJob('{"app":"orders-api","stage":"dev","build":"101"}', [input]);
+    const jobId = event['CodePipeline.job'].id;
+
+    expect(await handler(event, plenty)).toEqual({ jobId, result: 'success' });
+    await world.sandbox.drainEvents();
+
+    expect(world.sandbox.codepipeline.getJobResult(jobId)?.status).toBe('Succeeded');
+    expect(world.sandbox.requests({ service: 's3', operation: 'UploadPart' })).toHaveLength(2);
+    const head = await world.s3Client().send(
+      new HeadObjectCommand({
+        Bucket: world.config.artifactBucket,
+        Key: `${world.config.artifactPrefix}orders-api/101.zip`,
+        ChecksumMode: 'ENABLED',
+      }),
+    );
+    expect(head).toMatchObject({
+      ChecksumType: 'COMPOSITE',
+      Metadata: { sha256: sha(fn), 'ferry-trigger': 'pipeline' },
+    });
+    for (const account of ['222222222222', '333333333333']) {
+      expect(live(world, account).snapshot?.latest.codeSha256).toBe(sha(fn));
+    }
+    // The trigger matched the composite against ferry's record of the copy and left it to the pipeline.
+    expect(log.lines.filter((l) => l.message.startsWith('upload skipped'))).toHaveLength(1);
+    expect(log.lines.find((l) => l.message === 'upload claims to be a ferry copy')).toBeUndefined();
+  }, 120_000);
 
   it('reports a failure the pipeline can act on when the input artifact is not there', async () => {
     const { world, handler, createJob } = await start();

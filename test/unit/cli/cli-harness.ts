@@ -7,6 +7,7 @@ import type { ObjectStorePort } from '../../../src/aws/s3.js';
 import type { CliDeps } from '../../../src/cli/context.js';
 import type { CliEngine } from '../../../src/cli/engine.js';
 import { runCli } from '../../../src/cli/main.js';
+import { InputError } from '../../../src/core/errors.js';
 import type { Runtime } from '../../../src/runtime/create-runtime.js';
 
 export const CONFIG = {
@@ -28,12 +29,14 @@ export const CONFIG = {
   },
 };
 
+/** A putArtifact call, its streamed body read to the end. */
 export interface PutCall {
   bucket: string;
   key: string;
   body: Uint8Array;
-  checksumSha256: string;
+  digest: { sha256: string; sizeBytes: number; objectChecksumSha256: string };
   metadata: Record<string, string>;
+  createOnly?: boolean;
 }
 
 export interface CliRun {
@@ -49,6 +52,8 @@ export interface Harness {
   /** Engine functions the test provides; calling any other one fails the test. */
   engine: { -readonly [K in keyof CliEngine]?: CliEngine[K] };
   putError?: unknown;
+  /** What a HEAD of the artifact key answers; absent: the key is free (ARTIFACT_NOT_FOUND). */
+  existing?: { checksumSha256?: string; versionId?: string };
   env: NodeJS.ProcessEnv;
   run(...argv: string[]): Promise<CliRun>;
 }
@@ -63,9 +68,16 @@ export function createHarness(options: { config?: unknown; now?: Date; cwd?: str
       let stdout = '';
       let stderr = '';
       const store = {
-        async putArtifact(input: PutCall) {
+        async headArtifact(location: { bucket: string; key: string }) {
+          if (harness.existing) return { metadata: {}, ...harness.existing };
+          throw new InputError('ARTIFACT_NOT_FOUND', `s3://${location.bucket}/${location.key} does not exist.`);
+        },
+        async putArtifact(input: Omit<PutCall, 'body'> & { body: AsyncIterable<Uint8Array> | Uint8Array }) {
           if (harness.putError) throw harness.putError;
-          puts.push(input);
+          const chunks: Uint8Array[] = [];
+          if (input.body instanceof Uint8Array) chunks.push(input.body);
+          else for await (const chunk of input.body) chunks.push(chunk);
+          puts.push({ ...input, body: Buffer.concat(chunks) });
           return { versionId: 'v-uploaded-1', etag: '"e"' };
         },
       } as unknown as ObjectStorePort;

@@ -332,6 +332,7 @@ describe('ferry deploy <zip>', () => {
         build: '43',
         key: 'artifacts/orders-api/43.zip',
         codeSha256: expect.any(String),
+        objectChecksumSha256: expect.any(String),
         stage: 'dev',
       },
     ]);

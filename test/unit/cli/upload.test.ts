@@ -21,7 +21,7 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
 describe('ferry upload', () => {
-  it('puts the zip at <prefix><app>/<build>.zip with ChecksumSHA256 and sha256/commit metadata', async () => {
+  it('streams the zip to <prefix><app>/<build>.zip with its digest and sha256/commit metadata', async () => {
     const harness = createHarness();
     const run = await harness.run('upload', zipPath, '--app', 'orders-api', '--build', '42', '--commit', 'abc123');
     expect(run.code).toBe(0);
@@ -30,8 +30,9 @@ describe('ferry upload', () => {
     expect(put).toMatchObject({
       bucket: 'ferry-artifacts-111111111111',
       key: 'artifacts/orders-api/42.zip',
-      checksumSha256: sha(zip),
+      digest: { sha256: sha(zip), sizeBytes: zip.length, objectChecksumSha256: sha(zip) },
       metadata: { sha256: sha(zip), commit: 'abc123' },
+      createOnly: true,
     });
     expect(Buffer.from(put?.body ?? []).equals(zip)).toBe(true);
     expect(run.stdout).toContain('uploaded orders-api build 42');
@@ -55,6 +56,7 @@ describe('ferry upload', () => {
       bucket: 'ferry-artifacts-111111111111',
       key: 'artifacts/orders-api/42.zip',
       sha256: sha(zip),
+      objectChecksumSha256: sha(zip),
       sizeBytes: zip.length,
       metadata: { sha256: sha(zip) },
       deploysTo: ['dev'],
@@ -92,6 +94,22 @@ describe('ferry upload', () => {
     const run = await createHarness().run('upload', zipPath, '--app', 'nope');
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("No app 'nope' is configured. Known apps: orders-api.");
+  });
+
+  it('writes nothing when the build already holds these bytes, and refuses other bytes before sending any (exit 3)', async () => {
+    const same = createHarness();
+    same.existing = { checksumSha256: sha(zip), versionId: 'v-earlier' };
+    const run = await same.run('upload', zipPath, '--app', 'orders-api', '--build', '42', '--json');
+    expect(run.code).toBe(0);
+    expect(run.json()).toMatchObject({ alreadyUploaded: true, versionId: 'v-earlier' });
+    expect(same.puts).toEqual([]);
+
+    const other = createHarness();
+    other.existing = { checksumSha256: sha(Buffer.from('other bytes')) };
+    const refused = await other.run('upload', zipPath, '--app', 'orders-api', '--build', '42');
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('[BUILD_EXISTS]');
+    expect(other.puts).toEqual([]);
   });
 
   it('exits 4 when the bucket refuses the upload', async () => {
