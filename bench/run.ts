@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: ferry against the sandbox, side by side with what it replaces; prints a
  * markdown table, writes bench/results/latest.json and latest.md (the README's table).
- * `npm run bench -- --smoke`: a tiny run that proves the harness works (CI), written to *.tmp.
+ * `npm run bench -- --smoke`: a tiny run that proves the harness works (CI), written to *.tmp; it
+ * fails when it changed any file git tracks (`git status --porcelain` before and after). Only a
+ * full run rewrites the published results; `--only` runs write latest-partial.* (ignored by git).
  *
  * Every figure that compares is a ratio measured side by side in this run; nothing here asserts
  * an absolute time. Every loop is bounded, every child process is killed on exit.
@@ -64,6 +66,7 @@ async function runBench(argv: string[]): Promise<number> {
   watchdog.unref();
 
   const started = new Date();
+  const trackedBefore = smoke ? await readGitStatus(repoRoot) : undefined;
   const sections: SectionResult[] = [];
   try {
     if (wanted('cli') || wanted('cold-start') || wanted('memory')) {
@@ -120,7 +123,24 @@ async function runBench(argv: string[]): Promise<number> {
   process.stdout.write(`\n${markdown}`);
   const missed = sections.flatMap((s) => s.rows).filter((r) => r.status === RowStatus.Missed).length;
   process.stderr.write(`bench: ${missed} target(s) missed; results in bench/results/${base}.{json,md}${suffix}\n`);
+  if (trackedBefore !== undefined) {
+    const trackedAfter = await readGitStatus(repoRoot);
+    if (trackedAfter !== trackedBefore) {
+      process.stderr.write(
+        `bench: the smoke run changed the working tree (git status --porcelain):\nbefore:\n${trackedBefore || '(clean)'}\nafter:\n${trackedAfter}\n`,
+      );
+      return 1;
+    }
+    process.stderr.write('bench: the smoke run left the working tree as it found it (git status --porcelain)\n');
+  }
   return 0;
+}
+
+/** `git status --porcelain` (untracked files included): what a run must leave as it found it. */
+async function readGitStatus(repoRoot: string): Promise<string> {
+  const result = await runProcess('git', ['status', '--porcelain'], { cwd: repoRoot, timeoutMs: 60_000 });
+  if (result.code !== 0) throw new Error(`git status failed in ${repoRoot}: ${result.stderr}`);
+  return result.stdout;
 }
 
 /** Milliseconds and ratios to 0.1: the JSON is committed, and noise below that means nothing. */

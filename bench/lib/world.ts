@@ -14,6 +14,8 @@ import { spawnTracked, tail } from './children.js';
 export interface WorldProcess extends WorldAnnouncement {
   /** The ferry configuration the world was built from, as a JSON file (for `ferry --config`). */
   readonly configFile: string;
+  /** Lambda's update delay in this world (ms): an UpdateFunctionCode settles that long after it is accepted. */
+  readonly updateDelayMs: number;
   /** Requests the sandbox answered since it started or since the last clearRequests(). */
   requests(filter?: RequestFilter): Promise<RequestLogEntry[]>;
   clearRequests(): Promise<void>;
@@ -23,6 +25,9 @@ export interface WorldProcess extends WorldAnnouncement {
   readAlias(accountId: string, functionName: string, alias: string): Promise<{ version: string; codeSha256: string }>;
   stop(): Promise<void>;
 }
+
+/** Lambda's update delay the benchmark's worlds use unless told otherwise. */
+export const DEFAULT_UPDATE_DELAY_MS = 200;
 
 export interface WorldOptions {
   readonly repoRoot: string;
@@ -44,7 +49,7 @@ export async function startWorldProcess(options: WorldOptions): Promise<WorldPro
     '--config',
     configFile,
     '--update-delay-ms',
-    String(options.updateDelayMs ?? 200),
+    String(options.updateDelayMs ?? DEFAULT_UPDATE_DELAY_MS),
     ...(options.rateLimits === false ? ['--no-rate-limits'] : []),
   ];
   const child = spawnTracked(process.execPath, args, {
@@ -80,6 +85,7 @@ export async function startWorldProcess(options: WorldOptions): Promise<WorldPro
   return {
     ...announcement,
     configFile,
+    updateDelayMs: options.updateDelayMs ?? DEFAULT_UPDATE_DELAY_MS,
     async requests(filter = {}) {
       const params = new URLSearchParams(
         Object.entries(filter).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, String(v)]])),

@@ -314,6 +314,10 @@ function translateRead(error: unknown, location: ObjectLocation): unknown {
     cause: error,
     context: { bucket: location.bucket, key: location.key, versionId: location.versionId },
   };
+  if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 301) {
+    // A HEAD's redirect to the bucket's Region has no body naming the bucket (see sdk-errors.ts).
+    return Object.assign(error, { BucketName: location.bucket });
+  }
   if (error instanceof NoSuchKey || error instanceof NotFound) {
     return new InputError('ARTIFACT_NOT_FOUND', `${where} does not exist (deleted, or never uploaded).`, options);
   }

@@ -94,7 +94,9 @@ export function translateAwsError(error: unknown, context: AwsErrorContext = {})
       options,
     );
   }
-  if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
+  // A HEAD has no body to name the error: S3 answers 301 with x-amz-bucket-region only.
+  const redirected = status === 301 && e.$response?.headers?.['x-amz-bucket-region'] !== undefined;
+  if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || redirected) {
     const bucket = e.BucketName ?? e.Bucket;
     const bucketRegion =
       e.$response?.headers?.['x-amz-bucket-region'] ?? e.Region ?? /expecting '([a-z0-9-]+)'/.exec(e.message)?.[1];
