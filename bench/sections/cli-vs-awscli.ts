@@ -170,7 +170,7 @@ export async function benchCliVsAwsCli(ctx: BenchContext, world: WorldProcess): 
       result: `${round(ratio, 1)}× less (ferry ${formatMs(median(ferryOwn))}, AWS CLI ${formatMs(median(cliOwn))})`,
       target: TARGET_TEXT,
       status: ratio >= 10 ? RowStatus.Met : RowStatus.Missed,
-      note: `median of ${iterations} interleaved pairs; wall clock ${round(wallRatio, 1)}× (ferry ${formatMs(ferryMedian)}, AWS CLI ${formatMs(median(totals))}); ${pathNote}; AWS CLI per process ≈ ${formatMs(stepMedians.publish ?? Number.NaN)}; GetFunction polls: ferry ${median(ferryRequests.map((r) => r.GetFunction ?? 0)) - 1}, AWS CLI waiter ${median(cliRequests.map((r) => r.GetFunction ?? 0))}`,
+      note: `median of ${iterations} interleaved pairs; wall clock ${round(wallRatio, 1)}× (ferry ${formatMs(ferryMedian)}, AWS CLI ${formatMs(median(totals))}); ${pathNote}; AWS CLI per process ≈ ${formatMs(stepMedians.publish ?? Number.NaN)}; polls: ferry ${median(ferryRequests.map((r) => (r.GetFunctionConfiguration ?? 0) + (r.GetFunction ?? 0))) - 1} (GetFunctionConfiguration), AWS CLI waiter ${median(cliRequests.map((r) => r.GetFunction ?? 0))} (GetFunction)`,
     });
   } else {
     figures.awsCli = { available: false, why: awsCli.why };
