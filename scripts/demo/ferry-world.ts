@@ -14,6 +14,7 @@ import {
   evaluate,
   makeFunctionZip,
   parseTemplate,
+  resolveTemplateParameters,
   type Sandbox,
   type SandboxCredentials,
   startSandbox,
@@ -144,6 +145,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
       const role = deployRoleFromTemplate({
         ferryRoleArn,
         functions: targets.filter((t) => t.roleArn === target.roleArn),
+        appNames: appsDeployedBy(config, target.roleArn),
         alarmNames: trafficAlarmsOf(config),
         artifactBucket: config.artifactBucket,
         artifactPrefix: config.artifactPrefix,
@@ -276,6 +278,8 @@ const DEPLOY_ROLE_TEMPLATE = new URL('../../templates/target-account-role.yml', 
 function deployRoleFromTemplate(input: {
   ferryRoleArn: string;
   functions: readonly Target[];
+  /** The apps with a target behind this role: it reads only their artifacts. */
+  appNames: readonly string[];
   artifactBucket: string;
   artifactPrefix: string;
   /** traffic.alarms of the configuration (the operator lists them in AlarmNames). */
@@ -286,20 +290,23 @@ function deployRoleFromTemplate(input: {
   if (!first.externalId) {
     throw new Error(`target ${first.id} has no externalId: templates/target-account-role.yml requires one`);
   }
-  const template = parseTemplate(readFileSync(DEPLOY_ROLE_TEMPLATE, 'utf8')) as {
+  const template = parseTemplate(readFileSync(DEPLOY_ROLE_TEMPLATE, 'utf8')) as Record<string, unknown> & {
     Resources: { DeployRole: unknown };
   };
+  // As an operator fills the parameters in; CloudFormation's checks (patterns, defaults) apply.
+  const parameters = resolveTemplateParameters(template, {
+    FerryRoleArn: input.ferryRoleArn,
+    ExternalId: first.externalId,
+    FunctionNames: [...new Set(input.functions.map((t) => t.functionName))].join(','),
+    AppNames: input.appNames.join(','),
+    ArtifactBucketName: input.artifactBucket,
+    ArtifactPrefix: input.artifactPrefix,
+    // The configuration's traffic alarms, else the template's default.
+    ...(input.alarmNames.length > 0 ? { AlarmNames: input.alarmNames.join(',') } : {}),
+    RoleName: first.roleArn.split('/').at(-1) ?? 'ferry-deploy',
+  });
   const role = evaluate(template.Resources.DeployRole, {
-    parameters: {
-      FerryRoleArn: input.ferryRoleArn,
-      ExternalId: first.externalId,
-      FunctionNames: [...new Set(input.functions.map((t) => t.functionName))].join(','),
-      ArtifactBucketName: input.artifactBucket,
-      ArtifactPrefix: input.artifactPrefix,
-      // As an operator fills it in: the configuration's traffic alarms, else the template's default.
-      AlarmNames: input.alarmNames.length > 0 ? input.alarmNames.join(',') : 'none',
-      RoleName: first.roleArn.split('/').at(-1) ?? 'ferry-deploy',
-    },
+    parameters,
     accountId: first.accountId,
     region: first.region,
   }) as unknown as {
@@ -309,6 +316,14 @@ function deployRoleFromTemplate(input: {
     trustPolicy: role.Properties.AssumeRolePolicyDocument,
     policies: role.Properties.Policies.map((p) => p.PolicyDocument),
   };
+}
+
+/** The apps with at least one target deployed through this role, sorted. */
+function appsDeployedBy(config: FerryConfig, roleArn: string): string[] {
+  return Object.entries(config.apps)
+    .filter(([, app]) => Object.values(app.targets).some((list) => list.some((t) => t.roleArn === roleArn)))
+    .map(([name]) => name)
+    .sort();
 }
 
 /** Every alarm named in a stage's traffic settings or a promotion rule's override. */

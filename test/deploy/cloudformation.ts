@@ -1,5 +1,5 @@
 /** Test helpers for CloudFormation documents; parsing and evaluation live with the sandbox. */
-export { evaluate, parseTemplate } from '@ferry/aws-sandbox';
+export { evaluate, parseTemplate, resolveTemplateParameters } from '@ferry/aws-sandbox';
 
 /** A statement's Action or Resource as a list. */
 export function asList<T>(value: T | T[] | undefined): T[] {

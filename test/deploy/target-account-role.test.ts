@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { evaluateIdentityPolicies, type PolicyDocument } from '@ferry/aws-sandbox';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { createLambdaPort, type LambdaPort } from '../../src/aws/lambda.js';
-import { asList, evaluate, type Loose, parseTemplate } from './cloudformation.js';
+import { asList, evaluate, type Loose, parseTemplate, resolveTemplateParameters } from './cloudformation.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const template = parseTemplate(readFileSync(path.join(ROOT, 'templates/target-account-role.yml'), 'utf8')) as Loose;
@@ -18,6 +19,7 @@ const parameters = {
   FerryRoleArn: 'arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-exec',
   ExternalId: 'ferry-test-external-id',
   FunctionNames: 'orders-api,billing_worker',
+  AppNames: 'orders-api,billing.worker',
   ArtifactBucketName: 'ferry-artifacts-111111111111-eu-west-1',
   ArtifactPrefix: 'artifacts/',
   AlarmNames: 'orders-5xx,orders p99',
@@ -28,22 +30,35 @@ type Statement = {
   Sid?: string;
   Effect: string;
   Action: string | string[];
-  Resource: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
   Principal?: Loose;
   Condition?: Loose;
 };
 
-const role = evaluate(template.Resources.DeployRole, { parameters, accountId: '222222222222' }) as Record<
-  string,
-  Loose
->;
+const ACCOUNT = '222222222222';
+const role = evaluate(template.Resources.DeployRole, {
+  parameters: resolveTemplateParameters(template, parameters),
+  accountId: ACCOUNT,
+}) as Record<string, Loose>;
 const trust = role.Properties.AssumeRolePolicyDocument.Statement as Statement[];
 const permissions = (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
   (p) => p.PolicyDocument.Statement,
 );
 
+const allows = permissions.filter((s) => s.Effect === 'Allow');
+
 function grantsFor(action: string): string[] {
-  return permissions.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource));
+  return allows.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource));
+}
+
+/** What IAM decides for the role's own policies (the sandbox's evaluator, which follows the IAM User Guide). */
+function decide(action: string, resource: string): string {
+  const principal = { accountId: ACCOUNT, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ferry-deploy/s` };
+  return evaluateIdentityPolicies(
+    (role.Properties.Policies as { PolicyDocument: PolicyDocument }[]).map((p) => p.PolicyDocument),
+    { action, resource, principal, keys: {} },
+  );
 }
 
 /**
@@ -112,8 +127,8 @@ describe('the deploy role’s permissions', () => {
     );
   });
 
-  it('allows only the Lambda calls ferry makes, and nothing is denied by accident', () => {
-    const actions = new Set(permissions.flatMap((s) => asList(s.Action)));
+  it('allows only the Lambda calls ferry makes, and denies only outside this account and ferry’s artifacts', () => {
+    const actions = new Set(allows.flatMap((s) => asList(s.Action)));
     expect([...actions].filter((a) => a.startsWith('lambda:')).sort()).toEqual(LAMBDA_ACTIONS);
     expect([...actions].filter((a) => !a.startsWith('lambda:')).sort()).toEqual([
       'cloudwatch:DescribeAlarms',
@@ -121,47 +136,72 @@ describe('the deploy role’s permissions', () => {
       's3:GetObject',
       's3:GetObjectVersion',
     ]);
-    for (const s of permissions) expect(s.Effect).toBe('Allow');
-  });
-
-  it('scopes the deploy calls to the listed functions, their versions and aliases', () => {
-    const functions = ['orders-api', 'billing_worker'];
-    const unqualified = functions.map((f) => `arn:aws:lambda:*:*:function:${f}`);
-    const qualified = functions.map((f) => `arn:aws:lambda:*:*:function:${f}:*`);
-    for (const action of LAMBDA_ACTIONS.filter((a) => a !== 'lambda:DeleteFunction' && a !== 'lambda:InvokeFunction')) {
-      expect(grantsFor(action).sort(), action).toEqual([...unqualified, ...qualified].sort());
-    }
-  });
-
-  it('deletes versions only, never a function itself', () => {
-    expect(grantsFor('lambda:DeleteFunction').sort()).toEqual([
-      'arn:aws:lambda:*:*:function:billing_worker:*',
-      'arn:aws:lambda:*:*:function:orders-api:*',
+    const denies = permissions.filter((s) => s.Effect !== 'Allow');
+    expect(denies.map((s) => [s.Action, s.NotResource])).toEqual([
+      ['lambda:*', `arn:aws:lambda:*:${ACCOUNT}:function:*`],
+      ['cloudwatch:DescribeAlarms', `arn:aws:cloudwatch:*:${ACCOUNT}:alarm:*`],
+      ['s3:*', `arn:aws:s3:::${parameters.ArtifactBucketName}/artifacts/*`],
     ]);
+  });
+
+  it('deploys the listed functions of this account, their versions and aliases, and nothing else', () => {
+    for (const action of LAMBDA_ACTIONS.filter((a) => a !== 'lambda:DeleteFunction')) {
+      for (const fn of ['orders-api', 'billing_worker']) {
+        for (const arn of [
+          `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${fn}`,
+          `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${fn}:live`,
+          `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${fn}:7`,
+        ]) {
+          expect(decide(action, arn), `${action} ${arn}`).toBe('Allow');
+        }
+      }
+      // The same name in another account: denied even if that function's resource policy allowed it.
+      expect(decide(action, 'arn:aws:lambda:eu-west-1:999999999999:function:orders-api'), action).toBe('Deny');
+      expect(decide(action, `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:payments`), action).not.toBe('Allow');
+    }
+    expect(decide('lambda:GetFunction', `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:orders-api`)).not.toBe('Allow');
+  });
+
+  it('deletes versions only, never a function itself, and only in this account', () => {
+    expect(decide('lambda:DeleteFunction', `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:orders-api:3`)).toBe('Allow');
+    expect(decide('lambda:DeleteFunction', `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:orders-api`)).not.toBe(
+      'Allow',
+    );
+    expect(decide('lambda:DeleteFunction', 'arn:aws:lambda:eu-west-1:999999999999:function:orders-api:3')).toBe('Deny');
   });
 
   it('uses "*" only where AWS has no resource type (metric data)', () => {
-    const star = permissions.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action));
+    const star = allows.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action));
     expect(star.sort()).toEqual(['cloudwatch:GetMetricData']);
   });
 
-  it('reads only the named traffic alarms, and invokes only the listed functions (hooks)', () => {
-    expect(grantsFor('cloudwatch:DescribeAlarms')).toEqual([
-      'arn:aws:cloudwatch:*:*:alarm:orders-5xx',
-      'arn:aws:cloudwatch:*:*:alarm:orders p99',
-    ]);
-    expect(grantsFor('lambda:InvokeFunction').sort()).toEqual(
-      ['orders-api', 'billing_worker']
-        .flatMap((f) => [`arn:aws:lambda:*:*:function:${f}`, `arn:aws:lambda:*:*:function:${f}:*`])
-        .sort(),
+  it('reads only the named traffic alarms of this account', () => {
+    for (const alarm of ['orders-5xx', 'orders p99']) {
+      expect(decide('cloudwatch:DescribeAlarms', `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:${alarm}`)).toBe(
+        'Allow',
+      );
+    }
+    expect(decide('cloudwatch:DescribeAlarms', `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:other`)).not.toBe(
+      'Allow',
+    );
+    expect(decide('cloudwatch:DescribeAlarms', 'arn:aws:cloudwatch:eu-west-1:999999999999:alarm:orders-5xx')).toBe(
+      'Deny',
     );
     expect(new RegExp(template.Parameters.AlarmNames.AllowedPattern).test('*')).toBe(false);
   });
 
-  it('reads artifacts only under the artifact prefix of ferry’s bucket', () => {
-    const expected = [`arn:aws:s3:::${parameters.ArtifactBucketName}/artifacts/*`];
-    expect(grantsFor('s3:GetObject')).toEqual(expected);
-    expect(grantsFor('s3:GetObjectVersion')).toEqual(expected);
+  it('reads only the artifacts of the apps deployed into this account, in ferry’s bucket', () => {
+    const bucket = parameters.ArtifactBucketName;
+    for (const action of ['s3:GetObject', 's3:GetObjectVersion']) {
+      expect(decide(action, `arn:aws:s3:::${bucket}/artifacts/orders-api/41.zip`)).toBe('Allow');
+      expect(decide(action, `arn:aws:s3:::${bucket}/artifacts/billing.worker/7.zip`)).toBe('Allow');
+      expect(decide(action, `arn:aws:s3:::${bucket}/artifacts/payments/3.zip`)).not.toBe('Allow');
+      expect(decide(action, `arn:aws:s3:::another-bucket/artifacts/orders-api/41.zip`)).toBe('Deny');
+      expect(decide(action, `arn:aws:s3:::${bucket}/ledger/orders-api/current.json`)).toBe('Deny');
+    }
+    const pattern = new RegExp(template.Parameters.AppNames.AllowedPattern);
+    expect(pattern.test('orders-api,billing.worker')).toBe(true);
+    for (const bad of ['*', 'orders-*', 'orders/api', 'Orders', 'a,,b', '']) expect(pattern.test(bad), bad).toBe(false);
   });
 
   it('accepts only plain function names, so a wildcard can never widen the grant', () => {

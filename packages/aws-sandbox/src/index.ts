@@ -56,7 +56,7 @@ export type { FaultRule } from './faults.js';
 export { makeFailingFunctionZip, makeFunctionZip } from './function-zip.js';
 export { InProcessConnectionError, type InProcessRequestHandler } from './in-process.js';
 export type { InterceptedRequest, RequestInterceptor } from './intercept.js';
-export type { PolicyDocument } from './policy.js';
+export { Decision, evaluateIdentityPolicies, type PolicyDocument, type PolicyRequest } from './policy.js';
 export type { RequestFilter, RequestLogEntry } from './request-log.js';
 export type { DeadLetter, DeliveryRecord, EventFaults, ObjectCreatedFilter, S3EventHandler } from './s3/event-bus.js';
 export type { S3Event, S3EventRecord } from './s3/event-record.js';

@@ -119,6 +119,11 @@ describe('the examples', () => {
           FunctionNames: [...new Set(targets.filter((t) => t.accountId === accountId).map((t) => t.functionName))].join(
             ',',
           ),
+          AppNames: Object.entries(config.apps)
+            .filter(([, app]) => Object.values(app.targets).some((list) => list.some((t) => t.accountId === accountId)))
+            .map(([name]) => name)
+            .sort()
+            .join(','),
           ArtifactBucketName: config.artifactBucket,
           ArtifactPrefix: config.artifactPrefix,
           RoleName: roleName,
@@ -128,8 +133,11 @@ describe('the examples', () => {
         region: config.region,
       }) as { Properties: { AssumeRolePolicyDocument: unknown; Policies: { PolicyDocument: unknown }[] } };
       expect(normalisePolicy(seeded?.trustPolicy)).toEqual(normalisePolicy(role.Properties.AssumeRolePolicyDocument));
-      expect(normalisePolicy(seeded?.policies)).toEqual(
-        normalisePolicy(role.Properties.Policies.map((p) => p.PolicyDocument)),
+      // The seed may split the template's one policy into several documents: IAM evaluates their union.
+      const statementsOf = (documents: unknown) =>
+        (documents as { Statement: unknown[] }[]).flatMap((d) => d.Statement);
+      expect(normalisePolicy(statementsOf(seeded?.policies))).toEqual(
+        normalisePolicy(statementsOf(role.Properties.Policies.map((p) => p.PolicyDocument))),
       );
     }
     // Every configured function exists in the seed, behind the configured alias.

@@ -3,24 +3,23 @@
  * templates/target-account-role.yml exactly as an operator would fill it in, and each test acts as
  * one of them to show what it may not do.
  */
-import {
-  GetFunctionCommand,
-  GetFunctionConfigurationCommand,
-  LambdaClient,
-  type LambdaServiceException,
-} from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FerryWorld, startFerryWorld } from '../../support/sandbox-harness.js';
+import { type FerryWorld, makeFunctionZip, startFerryWorld } from '../../support/sandbox-harness.js';
 
 const REGION = 'eu-west-1';
 const DEV = '222222222222';
+const OTHER = '333333333333';
+const BUCKET = 'ferry-artifacts-111111111111';
 const CONFIG = {
-  artifactBucket: 'ferry-artifacts-111111111111',
+  artifactBucket: BUCKET,
   region: REGION,
   externalId: 'ferry-sandbox-external-id',
   stages: [{ name: 'dev', acceptsUploads: true }],
   apps: {
     'orders-api': { targets: { dev: [{ account: DEV, function: 'orders-api' }] } },
+    'billing-worker': { targets: { dev: [{ account: OTHER, function: 'billing-worker' }] } },
   },
 };
 
@@ -30,19 +29,22 @@ beforeEach(async () => {
 });
 afterEach(() => world.stop());
 
-function actAsDeployRole(accountId: string) {
-  const credentials = world.sandbox.issueRoleCredentials({
+function deployRoleCredentials(accountId: string) {
+  return world.sandbox.issueRoleCredentials({
     roleArn: `arn:aws:iam::${accountId}:role/ferry-deploy`,
     sessionName: 'least-privilege',
   });
-  return new LambdaClient({ ...world.sandbox.clientConfig(credentials, REGION), ...world.sdk });
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<LambdaServiceException> {
+function actAsDeployRole(accountId: string) {
+  return new LambdaClient({ ...world.sandbox.clientConfig(deployRoleCredentials(accountId), REGION), ...world.sdk });
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<{ name: string }> {
   try {
     await promise;
   } catch (error) {
-    return error as LambdaServiceException;
+    return error as { name: string };
   }
   throw new Error('expected the call to be refused');
 }
@@ -54,5 +56,18 @@ describe('the deploy role', () => {
     expect(config.FunctionName).toBe('orders-api');
     const denied = await errorOf(lambda.send(new GetFunctionCommand({ FunctionName: 'orders-api' })));
     expect(denied.name).toBe('AccessDeniedException');
+  });
+
+  it('reads the artifacts of the apps deployed into its account, and no other app’s', async () => {
+    const zip = await makeFunctionZip('1');
+    await world.upload('orders-api', '1', zip);
+    await world.upload('billing-worker', '1', zip);
+    const s3 = world.s3Client(deployRoleCredentials(DEV));
+    const own = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'artifacts/orders-api/1.zip' }));
+    expect(Buffer.from(await (own.Body?.transformToByteArray() ?? new Uint8Array()))).toEqual(zip);
+    const other = await errorOf(
+      s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'artifacts/billing-worker/1.zip' })),
+    );
+    expect(other.name).toBe('AccessDenied');
   });
 });
