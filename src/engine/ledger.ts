@@ -133,7 +133,8 @@ export interface RejectedInput {
   /** The stage when known; rejections that reach no stage go under `_upload` (known app) or `_rejected`. */
   readonly stage?: string;
   readonly build?: string;
-  readonly source: LedgerSource;
+  /** The object the input named; a schedule's input names none. */
+  readonly source?: LedgerSource;
   readonly trigger: Trigger;
   readonly caller?: string;
   readonly pipeline?: PipelineContext;
@@ -154,7 +155,7 @@ export async function recordRejected(deps: LedgerDeps, input: RejectedInput): Pr
     app,
     stage: input.stage ?? (app === REJECTED_APP ? 'uploads' : UPLOAD_STAGE),
     build: input.build ?? '',
-    source: input.source,
+    ...(input.source ? { source: input.source } : {}),
     targets: [],
     trigger: input.trigger,
     caller: await resolveCaller(deps, input.caller),

@@ -308,6 +308,7 @@ export async function runScheduledPromotions(
       },
     );
   }
+  checkScheduleStages(runtime, filter);
   const at = now ?? new Date(runtime.now());
   const results: PromotionResult[] = [];
   for (const app of Object.values(apps)) {
@@ -342,4 +343,64 @@ export async function runScheduledPromotions(
     }
   }
   return results;
+}
+
+/**
+ * A schedule input naming a stage that does not exist, or one exact rule that the app does not
+ * have, would silently promote nothing on every run: it is refused as the misconfiguration it is.
+ */
+function checkScheduleStages(runtime: Runtime, filter: ScheduleFilter): void {
+  const stages = runtime.config.stages.map((s) => s.name);
+  const context = filter.app === undefined ? {} : { app: filter.app };
+  for (const field of ['from', 'to'] as const) {
+    const stage = filter[field];
+    if (stage !== undefined && !stages.includes(stage)) {
+      throw new InputError(
+        'SCHEDULE_INPUT_INVALID',
+        `The schedule input's '${field}' names stage '${stage}', which is not configured.${didYouMean(stage, stages)} Known stages: ${stages.join(', ')}. Fix the rule's input.`,
+        { context },
+      );
+    }
+  }
+  const app = filter.app === undefined ? undefined : runtime.config.apps[filter.app];
+  if (app && filter.from !== undefined && filter.to !== undefined) {
+    if (!app.promotions.some((rule) => rule.from === filter.from && rule.to === filter.to)) {
+      throw new InputError(
+        'SCHEDULE_INPUT_INVALID',
+        `The schedule input names ${app.name} ${filter.from}→${filter.to}, but ${app.name} has no promotion rule from ${filter.from} to ${filter.to}. Fix the rule's input or add the promotion rule.`,
+        { context },
+      );
+    }
+  }
+}
+
+/**
+ * Files a refused schedule input in the ledger of the app it names, when that app is configured
+ * (under the `to` stage when that is one of the app's stages), so `ferry history` shows why a
+ * scheduled promotion never ran. An input that names no known app has no ledger to go to: the
+ * log line is its record. A ledger that cannot be written is logged, never thrown: the input is
+ * refused either way.
+ */
+export async function recordRejectedSchedule(
+  runtime: Runtime,
+  log: DeployLog,
+  input: { app?: unknown; to?: unknown },
+  error: InputError,
+): Promise<void> {
+  const app = typeof input.app === 'string' ? runtime.config.apps[input.app] : undefined;
+  if (!app) return;
+  const stage = typeof input.to === 'string' && app.targets[input.to] !== undefined ? input.to : undefined;
+  try {
+    await recordRejected(runtime, {
+      app: app.name,
+      ...(stage ? { stage } : {}),
+      trigger: Trigger.Schedule,
+      error,
+    });
+  } catch (ledgerError) {
+    log.error('could not record the rejected schedule input in the ledger', {
+      app: app.name,
+      reason: describeError(ledgerError),
+    });
+  }
 }

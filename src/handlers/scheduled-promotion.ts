@@ -10,6 +10,7 @@ import type { DeployLog } from '../engine/deploy-build.js';
 import {
   type PromotionResult,
   PromotionStatus,
+  recordRejectedSchedule,
   runScheduledPromotions,
   type ScheduleFilter,
 } from '../engine/promote.js';
@@ -30,6 +31,12 @@ export class PromotionsFailedError extends Error {
 }
 
 /** Reads {app?, from?, to?} from the event itself (serverless `input:`) or its `detail` (a plain schedule event). */
+/** Where the filter fields are: the rule's input itself, or a scheduled event's non-empty `detail`. */
+function readScheduleSource(event: unknown): Record<string, unknown> {
+  if (!isRecord(event)) return {};
+  return isRecord(event.detail) && Object.keys(event.detail).length > 0 ? event.detail : event;
+}
+
 export function parseScheduleFilter(event: unknown): ScheduleFilter {
   // EventBridge sends the rule's input (serverless `input: {}` at least) or a scheduled event: an
   // object either way. Anything else (null, a string, an array) is not "every rule": it is refused.
@@ -39,7 +46,7 @@ export function parseScheduleFilter(event: unknown): ScheduleFilter {
       `The schedule input must be a JSON object ({} for every rule, or {app, from, to}); got ${describeType(event)}. Fix the rule's input.`,
     );
   }
-  const source = isRecord(event.detail) && Object.keys(event.detail).length > 0 ? event.detail : event;
+  const source = readScheduleSource(event);
   const filter: { app?: string; from?: string; to?: string } = {};
   for (const field of ['app', 'from', 'to'] as const) {
     const value = source[field];
@@ -66,6 +73,7 @@ export function createScheduledPromotionHandler(getRuntime: () => Runtime, log: 
       // A misconfigured schedule input never succeeds on retry: log it and stop.
       if (error instanceof InputError) {
         log.error('scheduled promotion rejected', { reason: describeError(error), errorCode: error.code });
+        await recordRejectedSchedule(getRuntime(), log, readScheduleSource(event), error);
         return { results: [] };
       }
       throw error;

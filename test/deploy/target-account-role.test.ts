@@ -48,10 +48,6 @@ const permissions = (role.Properties.Policies as { PolicyDocument: { Statement: 
 
 const allows = permissions.filter((s) => s.Effect === 'Allow');
 
-function grantsFor(action: string): string[] {
-  return allows.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource));
-}
-
 /** What IAM decides for the role's own policies (the sandbox's evaluator, which follows the IAM User Guide). */
 function decide(action: string, resource: string): string {
   const principal = { accountId: ACCOUNT, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ferry-deploy/s` };

@@ -331,6 +331,39 @@ describe('the scheduled-promotion handler', () => {
     );
     expect(current('staging')).toBeUndefined();
   });
+
+  it.each([
+    [
+      'a number where a stage belongs',
+      { app: 'orders-api', from: 5, to: 'staging' },
+      'staging',
+      "'from' must be a string",
+    ],
+    ['an unknown stage', { app: 'orders-api', from: 'dev', to: 'stagign' }, '_upload', "stage 'stagign'"],
+    [
+      'a pair without a rule',
+      { app: 'orders-api', from: 'dev', to: 'prod' },
+      'prod',
+      'no promotion rule from dev to prod',
+    ],
+  ])(
+    'files a schedule input with %s for a known app in its ledger, with the reason',
+    async (_, event, stage, reason) => {
+      await upload('9');
+      const handler = createScheduledPromotionHandler(() => world.runtime, log);
+      expect(await handler(event)).toEqual({ results: [] });
+      expect(entries(stage)).toContainEqual(
+        expect.objectContaining({
+          app: 'orders-api',
+          trigger: 'schedule',
+          outcome: 'rejected',
+          code: 'SCHEDULE_INPUT_INVALID',
+          reason: expect.stringContaining(reason),
+        }),
+      );
+      expect(current('staging')).toBeUndefined();
+    },
+  );
 });
 
 describe('rollback', () => {
