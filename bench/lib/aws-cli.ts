@@ -13,8 +13,8 @@ export const DEBIAN_AWS_CLI = '/usr/bin/aws';
 export interface AwsCliTool {
   readonly path: string;
   readonly version: string;
-  /** function-updated-v2 where the CLI has it (AWS CLI v2), else function-updated. */
-  readonly waiter: 'function-updated-v2' | 'function-updated';
+  /** The waiter the sequence uses: function-updated (GetFunctionConfiguration, as ferry polls). */
+  readonly waiter: 'function-updated';
 }
 
 export type AwsCliProbe =
@@ -29,16 +29,11 @@ export async function probeAwsCli(workDir: string): Promise<AwsCliProbe> {
   const version = await runProcess(path, ['--version'], { env: isolatedEnv(workDir, {}), timeoutMs: 30_000 });
   const text = `${version.stdout}${version.stderr}`.trim();
   if (version.code !== 0) return { available: false, why: `${path} --version failed: ${text}` };
-  // The waiters a CLI knows are listed in `aws lambda wait help`, which needs a pager; asking for an
-  // unknown waiter's usage is cheaper and exact.
-  const probe = await runProcess(path, ['lambda', 'wait', 'function-updated-v2', 'help'], {
-    env: { ...isolatedEnv(workDir, {}), MANPAGER: 'cat', PAGER: 'cat' },
-    timeoutMs: 30_000,
-  });
-  const hasV2 = !/Invalid choice/i.test(probe.stderr);
   return {
     available: true,
-    tool: { path, version: text.split(/\s/)[0] ?? text, waiter: hasV2 ? 'function-updated-v2' : 'function-updated' },
+    // function-updated polls GetFunctionConfiguration, which the deploy role grants (function-updated-v2
+    // polls GetFunction, which it does not): the same read ferry polls with.
+    tool: { path, version: text.split(/\s/)[0] ?? text, waiter: 'function-updated' },
   };
 }
 

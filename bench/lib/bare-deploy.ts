@@ -1,11 +1,11 @@
 /**
  * The bare minimum a deployer must send, with the SDK and nothing else: the role assumed once and
- * cached, UpdateFunctionCode, GetFunction polled until the update settles (on ferry's own poll
+ * cached, UpdateFunctionCode, GetFunctionConfiguration polled until the update settles (on ferry's own poll
  * schedule, so both wait the same way), PublishVersion, UpdateAlias. No verification, no ledger,
  * no lease, no pacing, no pruning.
  */
 import {
-  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   LambdaClient,
   PublishVersionCommand,
   UpdateAliasCommand,
@@ -63,11 +63,10 @@ export function createBareDeployer(input: BareDeployInput): BareDeployer {
       await lambda.send(new UpdateFunctionCodeCommand({ FunctionName, ZipFile: zip }));
       let polls = 0;
       for (; polls < MAX_POLLS; polls++) {
-        const state = await lambda.send(new GetFunctionCommand({ FunctionName }));
-        const status = state.Configuration?.LastUpdateStatus;
+        const state = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName }));
+        const status = state.LastUpdateStatus;
         if (status === 'Successful') break;
-        if (status === 'Failed')
-          throw new Error(`update of ${FunctionName} failed: ${state.Configuration?.LastUpdateStatusReason}`);
+        if (status === 'Failed') throw new Error(`update of ${FunctionName} failed: ${state.LastUpdateStatusReason}`);
         await sleep(computePollDelay(polls, pollFirstMs, pollMaxMs));
       }
       if (polls >= MAX_POLLS) throw new Error(`update of ${FunctionName} did not settle after ${MAX_POLLS} polls`);
