@@ -44,6 +44,8 @@ export interface FerryWorldOptions {
    * get the sandbox's in-process request handler (see `sdk`), for fast unit tests.
    */
   readonly transport?: 'http' | 'in-process';
+  /** The sandbox's clock: virtual from `startAt` (see SandboxOptions.clock); default real time. */
+  readonly clock?: { readonly startAt: number };
   /** Default true: every function starts with its alias on a published version 1. False: $LATEST only, no alias (a first deploy). */
   readonly seedAliases?: boolean;
   /** Extra statements for the artifact bucket policy, or a replacement policy (to test denials). */
@@ -85,6 +87,7 @@ export async function startFerryWorld(options: FerryWorldOptions): Promise<Ferry
     defaultRegion: config.region,
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.lambda ? { lambda: options.lambda } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   try {
     return await buildWorld(sandbox, config, options);

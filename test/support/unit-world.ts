@@ -3,7 +3,9 @@
  * roles from the real template, functions with their alias at version 1, the artifact bucket), on
  * the sandbox's in-process transport, with ferry's real adapters and a virtual clock.
  *
- * Time: one virtual clock, for ferry and the sandbox. Ferry's `now()` reads it and never moves it;
+ * Time: one virtual clock, for ferry and the sandbox: the sandbox's, started at a fixed instant and
+ * still until moved, so what the sandbox stamps (Lambda's metrics of an Invoke, alarm state changes,
+ * captured events) is on ferry's time line. Ferry's `now()` reads it and never moves it;
  * ferry's `sleep(ms)` wakes at now + ms, and when the sleepers are all that is left to run the clock
  * jumps to the earliest wake-up (concurrent sleeps overlap, as in real time). So a Lambda update
  * settles while ferry polls and a lease wait ends when its bound passes, without real waiting.
@@ -61,6 +63,9 @@ export interface UnitWorldOptions {
   readonly seedAliases?: boolean;
 }
 
+/** Where the virtual clock starts. */
+const START = Date.parse('2026-11-23T08:00:00.000Z');
+
 /** Lambda updates take a virtual second to settle, as AWS's take a moment. */
 const UPDATE_DELAY_MS = 1_000;
 
@@ -68,21 +73,19 @@ export async function startUnitWorld(config: unknown, options: UnitWorldOptions 
   const world = await startFerryWorld({
     config,
     transport: 'in-process',
+    clock: { startAt: START },
     seedAliases: options.seedAliases ?? false,
     lambda: { updateDelayMs: UPDATE_DELAY_MS, executeHandlers: false, ...options.lambda },
   });
   const { sandbox } = world;
   const bucket = world.config.artifactBucket;
-  let now = Date.parse('2026-11-23T08:00:00.000Z');
-  const advance = (ms: number) => {
-    now += ms;
-    sandbox.clock.advance(ms);
-  };
-  const sleep = createVirtualSleep(() => now, advance);
+  const now = () => sandbox.clock.now();
+  const advance = (ms: number) => sandbox.clock.advance(ms);
+  const sleep = createVirtualSleep(now, advance);
   const renewals = new Set<{ readonly everyMs: number; readonly tick: () => Promise<void> }>();
   const random = createSeededRandom(options.seed ?? 1);
   const clockOptions: RuntimeOptions = {
-    now: () => now,
+    now,
     sleep,
     random,
   };

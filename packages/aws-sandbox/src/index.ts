@@ -78,6 +78,11 @@ export interface SandboxOptions {
   defaultRegion?: string;
   /** Overrides of the Lambda service's behaviour (update delay, rate limits…). */
   lambda?: Partial<LambdaSettings>;
+  /**
+   * Default: real time, moved forward by clock.advance(). With `startAt` (epoch ms) the clock is
+   * virtual: it starts there and moves only when advanced (tests that share it with their code).
+   */
+  clock?: { startAt: number };
   /** Called on `POST /_sandbox/shutdown` (the standalone CLI stops itself); without it that route answers 405. */
   onShutdownRequest?: () => void;
 }
@@ -190,7 +195,7 @@ export const IN_PROCESS_ENDPOINT = 'http://aws-sandbox.in-process';
 /** Starts a sandbox with no accounts; seed it with createAccount, createRole, createBucket, lambda.seedFunction. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const defaultRegion = options.defaultRegion ?? 'eu-west-1';
-  const clock = new SandboxClock();
+  const clock = new SandboxClock(options.clock?.startAt);
   const accounts = new AccountStore();
   const iam = new IamStore(accounts);
   const authorizer = createAuthorizer(iam);

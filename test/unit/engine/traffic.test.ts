@@ -1,4 +1,4 @@
-import { UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { InvokeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/core/config.js';
 import type { CurrentState, LedgerEntry } from '../../../src/core/ledger-model.js';
@@ -54,10 +54,10 @@ afterEach(async () => {
   await world?.stop();
 });
 
-/** A build's handler: answers with its build; 'failsSmoke' throws on a hook's `{ smoke: true }` only. */
-type Behaviour = 'works' | 'failsSmoke';
+/** A build's handler: answers with its build; 'failsSmoke' throws on a hook's `{ smoke: true }` only; 'fails' always throws. */
+type Behaviour = 'works' | 'failsSmoke' | 'fails';
 const codeOf = (build: string, behaviour: Behaviour) => {
-  const fails = { works: 'false', failsSmoke: 'event?.smoke === true' }[behaviour];
+  const fails = { works: 'false', failsSmoke: 'event?.smoke === true', fails: 'true' }[behaviour];
   return `export const handler = async (event) => { if (${fails}) throw new Error('${build} failed'); return '${build}'; };`;
 };
 
@@ -174,7 +174,7 @@ describe('traffic shifts', () => {
     await deploy('2');
     // What Lambda publishes for calls through the alias, per ExecutedVersion: version 1 served 90
     // calls without error on every target, version 2 served 10 on the first target and all failed.
-    // Stamped on ferry's clock: the unit world's sandbox clock is wall time plus its offset.
+    // Stamped now: ferry and the sandbox share the unit world's one clock.
     const [first] = targetsOf();
     const publish = (accountId: string, version: string, metricName: string, value: number) =>
       world.world.sandbox.cloudwatch.putMetricData({
@@ -198,6 +198,28 @@ describe('traffic shifts', () => {
     expect(world.world.sandbox.requests({ service: 'monitoring', operation: 'GetMetricData' }).length).toBeGreaterThan(
       0,
     );
+  });
+
+  it('the built-in analysis judges real invocations through the alias (Lambda metrics on the shared clock)', async () => {
+    await setup({ policy: 'Canary50Percent5Minutes', analysis: { minInvocations: 6 } }, undefined, { run: true });
+    await withStable();
+    await deploy('2', 'prod', {}, 'fails');
+    expect(aliases()).toEqual(['1 {"2":0.5}', '1 {"2":0.5}', '1 {"2":0.5}']);
+    // Users call the first target's alias; the sandbox's Lambda runs the handlers and publishes
+    // Invocations and Errors per ExecutedVersion, stamped on the clock ferry reads.
+    const [first] = targetsOf();
+    const lambda = world.lambdaAs(first?.accountId ?? '');
+    const served: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'orders', Qualifier: 'live' }));
+      served.push(`${out.ExecutedVersion}${out.FunctionError ? '!' : ''}`);
+    }
+    expect(served.filter((v) => v === '2!')).toHaveLength(6);
+    expect(served.filter((v) => v === '1')).toHaveLength(6);
+    await tick();
+    expect(aliases()).toEqual(['1', '1', '1']);
+    expect(shift()).toMatchObject({ status: 'rolled-back', code: 'TRAFFIC_ANALYSIS_FAILED' });
+    expect(shift()?.reason).toMatch(/new version 100\.0% errors over 6 invocations, stable 0\.0% over 6/);
   });
 
   it('a failed before-traffic hook moves no traffic', async () => {
