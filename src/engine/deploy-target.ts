@@ -5,7 +5,6 @@
  */
 
 import type { CodeInput, LambdaPort } from '../aws/lambda.js';
-import type { BackoffPolicy } from '../core/backoff.js';
 import { computePollDelay } from '../core/backoff.js';
 import type { Target } from '../core/config.js';
 import {
@@ -19,10 +18,8 @@ import {
 } from '../core/deploy-plan.js';
 import { ConflictError, DeployFailedError, isFerryError, TimeoutError } from '../core/errors.js';
 import { type FunctionState, type PublishedVersion, UpdateStatus } from '../core/lambda-model.js';
-import { type RetryDeps, retryTransient } from './retry.js';
 
 export interface DeployTargetOptions {
-  readonly backoff: BackoffPolicy;
   /** How long to wait for LastUpdateStatus to settle. */
   readonly updateTimeoutMs: number;
   readonly pollFirstMs: number;
@@ -32,7 +29,6 @@ export interface DeployTargetOptions {
 }
 
 export const DEFAULT_DEPLOY_TARGET_OPTIONS: DeployTargetOptions = {
-  backoff: { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 5_000 },
   updateTimeoutMs: 10 * 60_000,
   // Updates take a second or more on AWS; the first look comes after a short pause, then steadily.
   pollFirstMs: 250,
@@ -51,8 +47,9 @@ export interface TargetArtifact {
   readonly holdAlias?: boolean;
 }
 
-export interface DeployTargetDeps extends RetryDeps {
+export interface DeployTargetDeps {
   readonly lambda: LambdaPort;
+  readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
   /** Runs one code upload; bounds how many inline (ZipFile) uploads are in memory at once. */
   readonly uploadSlot?: <T>(upload: () => Promise<T>) => Promise<T>;
@@ -76,17 +73,16 @@ export async function observeTarget(
   options: DeployTargetOptions,
   knownVersion?: string,
 ): Promise<TargetObservation> {
-  const call = <T>(fn: () => Promise<T>) => retryTransient(fn, options.backoff, deps);
-  let latest = await call(() => deps.lambda.getFunctionConfiguration(target.functionName));
+  let latest = await deps.lambda.getFunctionConfiguration(target.functionName);
   if (latest.lastUpdateStatus === UpdateStatus.InProgress) {
     // Someone else's update is settling; plan against its outcome, not its middle.
     latest = await waitForSettledUpdate(target, deps, options, { failOnFailed: false });
   }
-  const alias = await call(() => deps.lambda.getAlias(target.functionName, target.alias));
-  const known = knownVersion === undefined ? undefined : await readKnownVersion(target, knownVersion, deps, options);
+  const alias = await deps.lambda.getAlias(target.functionName, target.alias);
+  const known = knownVersion === undefined ? undefined : await readKnownVersion(target, knownVersion, deps);
   const base = { latest, ...(alias ? { alias } : {}), ...(known ? { knownVersion: known } : {}) };
   if (!needsVersionList(base, artifact)) return base;
-  const versions = await call(() => deps.lambda.listVersions(target.functionName));
+  const versions = await deps.lambda.listVersions(target.functionName);
   return { ...base, versions };
 }
 
@@ -99,15 +95,10 @@ async function readKnownVersion(
   target: Target,
   version: string,
   deps: DeployTargetDeps,
-  options: DeployTargetOptions,
 ): Promise<PublishedVersion | undefined> {
   if (!isPublishedVersion(version)) return undefined;
   try {
-    const state = await retryTransient(
-      () => deps.lambda.getFunctionConfiguration(target.functionName, version),
-      options.backoff,
-      deps,
-    );
+    const state = await deps.lambda.getFunctionConfiguration(target.functionName, version);
     return {
       version: state.version,
       codeSha256: state.codeSha256,
@@ -166,20 +157,17 @@ async function applyPlan(
   deps: DeployTargetDeps,
   options: DeployTargetOptions,
 ): Promise<AppliedTarget> {
-  const call = <T>(fn: () => Promise<T>) => retryTransient(fn, options.backoff, deps);
   let revisionId = observation.latest.revisionId;
   let version = plan.targetVersion;
   for (const step of plan.steps) {
     switch (step.kind) {
       case 'update-code': {
         const upload = () =>
-          call(() =>
-            deps.lambda.updateFunctionCode({
-              functionName: target.functionName,
-              revisionId: step.expectedRevisionId,
-              code: artifact.code,
-            }),
-          );
+          deps.lambda.updateFunctionCode({
+            functionName: target.functionName,
+            revisionId: step.expectedRevisionId,
+            code: artifact.code,
+          });
         await (deps.uploadSlot ? deps.uploadSlot(upload) : upload());
         break;
       }
@@ -196,14 +184,12 @@ async function applyPlan(
         break;
       }
       case 'publish-version': {
-        const published = await call(() =>
-          deps.lambda.publishVersion({
-            functionName: target.functionName,
-            codeSha256: step.codeSha256,
-            revisionId,
-            description: describeVersion(artifact),
-          }),
-        );
+        const published = await deps.lambda.publishVersion({
+          functionName: target.functionName,
+          codeSha256: step.codeSha256,
+          revisionId,
+          description: describeVersion(artifact),
+        });
         if (published.codeSha256 !== artifact.codeSha256) {
           throw new DeployFailedError(
             'PUBLISHED_CODE_MISMATCH',
@@ -221,7 +207,7 @@ async function applyPlan(
           version = to;
           break;
         }
-        await pointAlias(target, step, to, artifact, deps, options);
+        await pointAlias(target, step, to, artifact, deps);
         version = to;
         break;
       }
@@ -237,28 +223,22 @@ async function pointAlias(
   version: string,
   artifact: TargetArtifact,
   deps: DeployTargetDeps,
-  options: DeployTargetOptions,
 ): Promise<void> {
-  const call = <T>(fn: () => Promise<T>) => retryTransient(fn, options.backoff, deps);
   const description = `ferry: ${artifact.app} ${artifact.build}`.slice(0, 256);
   if (!step.create) {
-    await call(() =>
-      deps.lambda.updateAlias({
-        functionName: target.functionName,
-        alias: target.alias,
-        version,
-        description,
-        ...(step.expectedRevisionId ? { revisionId: step.expectedRevisionId } : {}),
-      }),
-    );
+    await deps.lambda.updateAlias({
+      functionName: target.functionName,
+      alias: target.alias,
+      version,
+      description,
+      ...(step.expectedRevisionId ? { revisionId: step.expectedRevisionId } : {}),
+    });
     return;
   }
   // Throttling and an update still in progress are retried in place. An alias that now exists
   // (LAMBDA_ALIAS_EXISTS) means two deliveries raced to create it: the loser re-plans against that
   // alias at once instead of repeating the create.
-  await call(() =>
-    deps.lambda.createAlias({ functionName: target.functionName, alias: target.alias, version, description }),
-  );
+  await deps.lambda.createAlias({ functionName: target.functionName, alias: target.alias, version, description });
 }
 
 /** Polls GetFunctionConfiguration until LastUpdateStatus leaves InProgress. Failed → DeployFailedError with Lambda's reason. */
@@ -273,11 +253,7 @@ export async function waitForSettledUpdate(
     // Sleep first: whoever calls this has just seen (or caused) InProgress, so an immediate poll
     // would only repeat that answer and spend the account's request budget.
     await deps.sleep(computePollDelay(poll, options.pollFirstMs, options.pollMaxMs));
-    const state = await retryTransient(
-      () => deps.lambda.getFunctionConfiguration(target.functionName),
-      options.backoff,
-      deps,
-    );
+    const state = await deps.lambda.getFunctionConfiguration(target.functionName);
     if (state.lastUpdateStatus !== UpdateStatus.InProgress) {
       if (state.lastUpdateStatus === UpdateStatus.Failed && mode.failOnFailed) {
         throw new DeployFailedError(

@@ -8,8 +8,6 @@ import type { Target } from '../core/config.js';
 import { isFerryError } from '../core/errors.js';
 import type { ServedObservation } from '../core/served-check.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import { DEFAULT_DEPLOY_TARGET_OPTIONS } from './deploy-target.js';
-import { retryTransient } from './retry.js';
 
 /**
  * For each target, the version its alias points at and that version's CodeSha256; with
@@ -27,17 +25,16 @@ export async function observeServed(
     targets.map((target) =>
       limit(async (): Promise<ServedObservation> => {
         const lambda = await runtime.lambdaFor(target, sessionName);
-        const call = <T>(fn: () => Promise<T>) => retryTransient(fn, DEFAULT_DEPLOY_TARGET_OPTIONS.backoff, runtime);
         let version = versions?.[target.id];
         if (versions === undefined) {
-          const alias = await call(() => lambda.getAlias(target.functionName, target.alias));
+          const alias = await lambda.getAlias(target.functionName, target.alias);
           if (alias === undefined) return { targetId: target.id };
           version = alias.functionVersion;
         }
         if (version === undefined) return { targetId: target.id, alias: target.alias };
         const named = version;
         try {
-          const published = await call(() => lambda.getFunctionConfiguration(target.functionName, named));
+          const published = await lambda.getFunctionConfiguration(target.functionName, named);
           return { targetId: target.id, alias: target.alias, version: named, codeSha256: published.codeSha256 };
         } catch (error) {
           if (isFerryError(error) && error.code === 'FUNCTION_NOT_FOUND') {

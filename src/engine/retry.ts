@@ -12,6 +12,9 @@ export interface RetryDeps {
   readonly onRetry?: (info: { attempt: number; delayMs: number; code: string }) => void;
 }
 
+/** How often and how long a Lambda call is retried in place (retrying-lambda.ts). */
+export const LAMBDA_RETRY_POLICY: BackoffPolicy = { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 5_000 };
+
 /**
  * The error codes worth retrying in place: the same call can succeed moments later. Lambda
  * clients make a single attempt each (create-runtime.ts), so this loop is the only retry layer for

@@ -27,10 +27,9 @@ import { buildSessionName } from '../core/session-name.js';
 import { ShiftStatus } from '../core/traffic-shift.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
-import { DEFAULT_DEPLOY_TARGET_OPTIONS, parseVersionDescription } from './deploy-target.js';
+import { parseVersionDescription } from './deploy-target.js';
 import { logLeaseLost, withLease } from './lease.js';
 import { readCurrent, readHistory, recordAttempt, resolveCaller, startAttempt } from './ledger.js';
-import { retryTransient } from './retry.js';
 import { advanceHeldShift } from './traffic.js';
 import { readShift } from './traffic-store.js';
 
@@ -127,7 +126,7 @@ export async function rollback(runtime: Runtime, log: DeployLog, req: RollbackRe
       const planned = await plan();
       const limit = pLimit(runtime.config.concurrency);
       const moved = await Promise.all(
-        planned.observations.map((o) => limit(() => moveAlias(runtime, o, app.name, planned.toBuild))),
+        planned.observations.map((o) => limit(() => moveAlias(o, app.name, planned.toBuild))),
       );
       const failed = moved.filter((m) => m.status === 'failed');
       const status =
@@ -205,11 +204,10 @@ async function planRollback(
           target,
           buildSessionName(app, `rollback-${toBuild ?? `v${req.toVersion}`}`),
         );
-        const call = <T>(fn: () => Promise<T>) => retryTransient(fn, DEFAULT_DEPLOY_TARGET_OPTIONS.backoff, runtime);
         const version =
           req.toVersion ??
           buildEntry?.targets.find((t) => t.targetId === target.id && t.outcome !== 'failed' && t.version)?.version ??
-          (await findVersionByDescription(runtime, lambda, target, app, toBuild ?? ''));
+          (await findVersionByDescription(lambda, target, app, toBuild ?? ''));
         if (version === undefined) {
           throw new InputError(
             'ROLLBACK_VERSION_NOT_FOUND',
@@ -218,8 +216,8 @@ async function planRollback(
           );
         }
         const [published, alias] = await Promise.all([
-          call(() => lambda.getFunctionConfiguration(target.functionName, version)),
-          call(() => lambda.getAlias(target.functionName, target.alias)),
+          lambda.getFunctionConfiguration(target.functionName, version),
+          lambda.getAlias(target.functionName, target.alias),
         ]);
         if (alias === undefined) {
           throw new InputError(
@@ -286,17 +284,12 @@ async function planRollback(
 }
 
 async function findVersionByDescription(
-  runtime: Runtime,
   lambda: LambdaPort,
   target: Target,
   app: string,
   build: string,
 ): Promise<string | undefined> {
-  const versions = await retryTransient(
-    () => lambda.listVersions(target.functionName),
-    DEFAULT_DEPLOY_TARGET_OPTIONS.backoff,
-    runtime,
-  );
+  const versions = await lambda.listVersions(target.functionName);
   return versions
     .filter((v) => {
       const d = parseVersionDescription(v.description);
@@ -307,26 +300,16 @@ async function findVersionByDescription(
     .at(-1);
 }
 
-async function moveAlias(
-  runtime: Runtime,
-  o: TargetObservation,
-  app: string,
-  build: string,
-): Promise<RollbackTargetResult> {
+async function moveAlias(o: TargetObservation, app: string, build: string): Promise<RollbackTargetResult> {
   if (o.plan.action === 'unchanged') return { ...o.plan, status: 'unchanged' };
   try {
-    await retryTransient(
-      () =>
-        o.lambda.updateAlias({
-          functionName: o.target.functionName,
-          alias: o.target.alias,
-          version: o.plan.toVersion,
-          description: `ferry: ${app} ${build}`.slice(0, 256),
-          ...(o.plan.expectedRevisionId ? { revisionId: o.plan.expectedRevisionId } : {}),
-        }),
-      DEFAULT_DEPLOY_TARGET_OPTIONS.backoff,
-      runtime,
-    );
+    await o.lambda.updateAlias({
+      functionName: o.target.functionName,
+      alias: o.target.alias,
+      version: o.plan.toVersion,
+      description: `ferry: ${app} ${build}`.slice(0, 256),
+      ...(o.plan.expectedRevisionId ? { revisionId: o.plan.expectedRevisionId } : {}),
+    });
     return { ...o.plan, status: 'moved' };
   } catch (error) {
     return { ...o.plan, status: 'failed', reason: describeError(error) };

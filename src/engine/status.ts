@@ -12,9 +12,8 @@ import type { CurrentState } from '../core/ledger-model.js';
 import { buildSessionName } from '../core/session-name.js';
 import { didYouMean } from '../core/suggest.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import { DEFAULT_DEPLOY_TARGET_OPTIONS, parseVersionDescription } from './deploy-target.js';
+import { parseVersionDescription } from './deploy-target.js';
 import { readCurrent } from './ledger.js';
-import { retryTransient } from './retry.js';
 
 export interface StatusRequest {
   readonly app?: string;
@@ -112,10 +111,9 @@ async function readTarget(
   };
   try {
     const lambda = await runtime.lambdaFor(target, buildSessionName(app, 'status'));
-    const call = <T>(fn: () => Promise<T>) => retryTransient(fn, DEFAULT_DEPLOY_TARGET_OPTIONS.backoff, runtime);
-    const alias = await call(() => lambda.getAlias(target.functionName, target.alias));
+    const alias = await lambda.getAlias(target.functionName, target.alias);
     const version = alias
-      ? await call(() => lambda.getFunctionConfiguration(target.functionName, alias.functionVersion))
+      ? await lambda.getFunctionConfiguration(target.functionName, alias.functionVersion)
       : undefined;
     const assessed = assessTarget(
       target.id,

@@ -11,8 +11,6 @@ import { describeError, isFerryError } from '../core/errors.js';
 import type { AliasState } from '../core/lambda-model.js';
 import { weightOf } from '../core/traffic-policy.js';
 import type { ShiftAction, ShiftState } from '../core/traffic-shift.js';
-import { DEFAULT_DEPLOY_TARGET_OPTIONS } from './deploy-target.js';
-import { retryTransient } from './retry.js';
 
 export interface MoveDeps {
   readonly lambdaFor: (target: Target, sessionName: string) => Promise<LambdaPort>;
@@ -76,13 +74,7 @@ export async function applyShiftActions(
           }
           try {
             const lambda = await deps.lambdaFor(target, sessionName);
-            await moveAlias(
-              deps,
-              lambda,
-              target,
-              desiredAlias(action, versions.stableVersion, versions.newVersion),
-              shift,
-            );
+            await moveAlias(lambda, target, desiredAlias(action, versions.stableVersion, versions.newVersion), shift);
           } catch (error) {
             failures.push({ targetId: id, error });
           }
@@ -93,34 +85,24 @@ export async function applyShiftActions(
   return failures;
 }
 
-async function moveAlias(
-  deps: MoveDeps,
-  lambda: LambdaPort,
-  target: Target,
-  desired: Desired,
-  shift: ShiftState,
-): Promise<void> {
-  const { backoff } = DEFAULT_DEPLOY_TARGET_OPTIONS;
-  const call = <T>(fn: () => Promise<T>) => retryTransient(fn, backoff, deps);
+async function moveAlias(lambda: LambdaPort, target: Target, desired: Desired, shift: ShiftState): Promise<void> {
   // Someone else's write between our read and ours fails on the RevisionId: read again and re-decide.
   for (let round = 0; round < 3; round++) {
-    const alias = await call(() => lambda.getAlias(target.functionName, target.alias));
+    const alias = await lambda.getAlias(target.functionName, target.alias);
     if (matches(alias, desired)) return;
     try {
-      await call(() =>
-        lambda.updateAlias({
-          functionName: target.functionName,
-          alias: target.alias,
-          version: desired.version,
-          ...(alias?.revisionId ? { revisionId: alias.revisionId } : {}),
-          description:
-            `ferry: ${shift.app} ${desired.version === shift.targets[target.id]?.newVersion ? shift.build : 'stable'} (shift ${shift.id})`.slice(
-              0,
-              256,
-            ),
-          routing: desired.routing,
-        }),
-      );
+      await lambda.updateAlias({
+        functionName: target.functionName,
+        alias: target.alias,
+        version: desired.version,
+        ...(alias?.revisionId ? { revisionId: alias.revisionId } : {}),
+        description:
+          `ferry: ${shift.app} ${desired.version === shift.targets[target.id]?.newVersion ? shift.build : 'stable'} (shift ${shift.id})`.slice(
+            0,
+            256,
+          ),
+        routing: desired.routing,
+      });
       return;
     } catch (error) {
       if (!(isFerryError(error) && error.code === 'LAMBDA_REVISION_CHANGED') || round === 2) throw error;

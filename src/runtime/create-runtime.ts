@@ -17,6 +17,8 @@ import type { FerryConfig, Target } from '../core/config.js';
 import type { StageDeployDeps } from '../engine/deploy-stage.js';
 import { paceLambdaPort } from '../engine/paced-lambda.js';
 import { createPacerRegistry, DEFAULT_LAMBDA_RATE_LIMITS, type LambdaRateLimits } from '../engine/pacer.js';
+import { LAMBDA_RETRY_POLICY } from '../engine/retry.js';
+import { retryLambdaPort } from '../engine/retrying-lambda.js';
 
 export interface Runtime extends StageDeployDeps {
   readonly config: FerryConfig;
@@ -66,6 +68,7 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
   const env = options.env ?? process.env;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? sleepFor;
+  const random = options.random ?? Math.random;
   // Path-style addressing for S3-compatible endpoints that have no wildcard DNS (ferry's sandbox, moto).
   const forcePathStyle = env.FERRY_S3_FORCE_PATH_STYLE === 'true';
   const store = createObjectStore(new S3Client({ ...options.sdk, region: config.region, forcePathStyle }));
@@ -93,17 +96,22 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     const cached = ports.get(key);
     if (cached?.sessionName === sessionName) return cached.port;
     // A port of an earlier session is dropped, not destroyed: a deployment still using it finishes.
-    // One attempt per call: ferry's retry (engine/retry.ts) is the only retry layer for Lambda, paced
-    // per account; the SDK's own three attempts under it would multiply every retry by three.
+    // One attempt per call: ferry's retry (engine/retrying-lambda.ts) is the only retry layer for
+    // Lambda, paced per account; the SDK's own three attempts under it would multiply every retry by three.
     const client = new LambdaClient({
       ...options.sdk,
       region: target.region,
       credentials: () => assumer.assume(request),
       maxAttempts: options.sdk?.maxAttempts ?? LAMBDA_SDK_ATTEMPTS,
     });
-    const port = paceLambdaPort(
-      createLambdaPort(client, { accountId: target.accountId, region: target.region, roleArn: target.roleArn }),
-      pacersFor(target.accountId, target.region),
+    // Retries outside pacing: every attempt takes a token from the account's budget.
+    const port = retryLambdaPort(
+      paceLambdaPort(
+        createLambdaPort(client, { accountId: target.accountId, region: target.region, roleArn: target.roleArn }),
+        pacersFor(target.accountId, target.region),
+      ),
+      LAMBDA_RETRY_POLICY,
+      { sleep, random },
     );
     ports.set(key, { sessionName, port });
     return port;
@@ -148,7 +156,7 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     events: createEventsPort(new EventBridgeClient({ ...options.sdk, region: config.region })),
     now,
     sleep,
-    random: options.random ?? Math.random,
+    random,
     ...(options.sdk ? { sdk: options.sdk } : {}),
     ...(env.FERRY_SHARD_FUNCTION
       ? {
