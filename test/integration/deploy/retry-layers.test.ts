@@ -1,9 +1,10 @@
 /**
  * Who retries what, measured against the sandbox with the real SDK clients: ferry's own loop is
- * the only retry layer for Lambda (one request per port call), and STS keeps the SDK's retries
+ * the only retry layer for Lambda (one request per attempt), and STS keeps the SDK's retries
  * but reports throttling that outlasts them as throttling, never as access denied.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { LAMBDA_RETRY_POLICY } from '../../../src/engine/retry.js';
 import { type FerryWorld, startFerryWorld, TWO_ACCOUNTS } from '../../support/sandbox-harness.js';
 
 let world: FerryWorld | undefined;
@@ -21,7 +22,7 @@ async function start() {
 }
 
 describe('retry layers', () => {
-  it('a throttled Lambda call is one request: the SDK does not retry under ferry', async () => {
+  it('a throttled Lambda call makes one request per ferry attempt: the SDK does not retry under ferry', async () => {
     const { world, runtime, target } = await start();
     const lambda = await runtime.lambdaFor(target, 'ferry-retry-layers');
     world.sandbox.faults.add({
@@ -33,7 +34,9 @@ describe('retry layers', () => {
     await expect(lambda.getFunctionConfiguration(target.functionName)).rejects.toMatchObject({
       code: 'LAMBDA_THROTTLED',
     });
-    expect(world.sandbox.countRequests({ service: 'lambda', operation: 'GetFunctionConfiguration' })).toBe(1);
+    expect(world.sandbox.countRequests({ service: 'lambda', operation: 'GetFunctionConfiguration' })).toBe(
+      LAMBDA_RETRY_POLICY.maxAttempts,
+    );
   });
 
   it('STS throttling is retried by the SDK, and what outlasts it is throttling, not access denied', async () => {
