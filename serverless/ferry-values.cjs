@@ -135,10 +135,21 @@ async function deriveValues(stage, { serviceDir = SERVICE_DIR, configModule } = 
   const partition = partitionOf(config.region);
   const bucketArn = `arn:${partition}:s3:::${config.artifactBucket}`;
   const targetAccounts = [...new Set(deployRoleArns.map((arn) => arn.split(':')[4]))].sort();
-  const ferryRoleName = `ferry-${stage}-${config.region}-exec`;
-  if (ferryRoleName.replace(/-exec$/, '-traffic').length > ROLE_NAME_LIMIT) {
-    throw new Error(`stage '${stage}' makes the execution role name ${ferryRoleName} longer than ${ROLE_NAME_LIMIT}`);
+  // One role per function, each trusted by the deploy roles (templates/target-account-role.yml, FerryRoleArns).
+  const roleNames = {
+    artifactUploaded: `ferry-${stage}-${config.region}-upload`,
+    scheduledPromotion: `ferry-${stage}-${config.region}-promote`,
+    codepipelineAction: `ferry-${stage}-${config.region}-pipeline`,
+    trafficTick: `ferry-${stage}-${config.region}-traffic`,
+  };
+  for (const name of Object.values(roleNames)) {
+    if (name.length > ROLE_NAME_LIMIT) {
+      throw new Error(`stage '${stage}' makes the role name ${name} longer than ${ROLE_NAME_LIMIT}`);
+    }
   }
+  const trustedRoleArns = Object.values(roleNames).map(
+    (name) => `arn:${partition}:iam::${vars.toolingAccount}:role/${name}`,
+  );
 
   return {
     stage,
@@ -149,10 +160,10 @@ async function deriveValues(stage, { serviceDir = SERVICE_DIR, configModule } = 
     deployRoleArns,
     targetAccounts,
     targetAccountRoots: targetAccounts.map((account) => `arn:${partition}:iam::${account}:root`),
-    ferryRoleName,
-    ferryRoleArn: `arn:${partition}:iam::${vars.toolingAccount}:role/${ferryRoleName}`,
-    // templates/target-account-role.yml derives this name from ferryRoleName (-exec → -traffic).
-    trafficRoleName: ferryRoleName.replace(/-exec$/, '-traffic'),
+    roleNames,
+    trustedRoleArns,
+    // The deploy-role template's FerryRoleArns parameter, as one comma-separated value.
+    trustedRoleArnsParameter: trustedRoleArns.join(','),
     defaultEventBusArn: `arn:${partition}:events:${config.region}:${vars.toolingAccount}:event-bus/default`,
     // The upload function (functions.artifactUploaded.name): a stage beyond one invocation continues there.
     shardFunctionName: `ferry-${stage}-artifact-uploaded`,

@@ -298,7 +298,8 @@ function deployRoleFromTemplate(input: {
   };
   // As an operator fills the parameters in; CloudFormation's checks (patterns, defaults) apply.
   const parameters = resolveTemplateParameters(template, {
-    FerryRoleArn: input.ferryRoleArn,
+    // The sandbox runs every handler as one role: the only one the deploy roles need to trust.
+    FerryRoleArns: input.ferryRoleArn,
     ExternalId: first.externalId,
     FunctionNames: [...new Set(input.functions.map((t) => t.functionName))].join(','),
     AppNames: input.appNames.join(','),

@@ -55,15 +55,29 @@ function resourcesOfType(type: string): [string, Resource][] {
   return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 }
 
-function roleStatements(): Statement[] {
-  const policies = resource('IamRoleLambdaExecution').Properties.Policies as {
-    PolicyDocument: { Statement: Statement[] };
-  }[];
+/** Each function's role, by function: what its trigger needs, nothing else. */
+const ROLES = {
+  ArtifactUploadedLambdaFunction: { role: 'ArtifactUploadedRole', name: 'upload', log: 'artifact-uploaded' },
+  ScheduledPromotionLambdaFunction: { role: 'ScheduledPromotionRole', name: 'promote', log: 'scheduled-promotion' },
+  CodepipelineActionLambdaFunction: { role: 'CodePipelineActionRole', name: 'pipeline', log: 'codepipeline-action' },
+  TrafficTickLambdaFunction: { role: 'TrafficTickRole', name: 'traffic', log: 'traffic-tick' },
+} as const;
+
+function roleStatements(roleId: string): Statement[] {
+  const policies = resource(roleId).Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
   return policies.flatMap((p) => p.PolicyDocument.Statement);
 }
 
-function statementsFor(action: string): Statement[] {
-  return roleStatements().filter((s) => asList(s.Action).includes(action));
+/** Every grant of a role as `action resource` lines (logs left out: each role writes its own group). */
+function grantsOf(roleId: string): string[] {
+  return roleStatements(roleId)
+    .filter((s) => !asList(s.Action).some((a) => a.startsWith('logs:')))
+    .flatMap((s) =>
+      asList(s.Action).flatMap((a) =>
+        asList(s.Resource).map((r) => `${a} ${typeof r === 'string' ? r : JSON.stringify(r)}`),
+      ),
+    )
+    .sort();
 }
 
 beforeAll(async () => {
@@ -251,132 +265,103 @@ describe('the triggers', () => {
   });
 });
 
-describe('the execution role', () => {
-  it('assumes exactly the deploy roles the configuration resolves to, nothing else', () => {
-    const statements = statementsFor('sts:AssumeRole');
-    expect(statements).toHaveLength(1);
-    expect(asList((statements[0] as Statement).Action)).toEqual(['sts:AssumeRole']);
-    expect(asList((statements[0] as Statement).Resource).sort()).toEqual(listDeployRoleArns(config));
-    expect(listDeployRoleArns(config)).toEqual([
-      'arn:aws:iam::222222222222:role/ferry-deploy',
-      'arn:aws:iam::333333333333:role/ferry-deploy',
-      'arn:aws:iam::444444444444:role/ferry-deploy',
-    ]);
-  });
+describe('the functions’ roles', () => {
+  const deployRoles = listDeployRoleArns(config);
+  const artifacts = `${bucketArn}/${config.artifactPrefix}*`;
+  const bus = `arn:aws:events:${config.region}:${vars.toolingAccount}:event-bus/default`;
+  const queue = JSON.stringify({ 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] });
+  const common = [
+    ...deployRoles.map((arn) => `sts:AssumeRole ${arn}`),
+    `s3:GetObject ${bucketArn}/ledger/*`,
+    `s3:PutObject ${bucketArn}/ledger/*`,
+    `s3:GetObject ${bucketArn}/leases/*`,
+    `s3:PutObject ${bucketArn}/leases/*`,
+    `s3:ListBucket ${bucketArn}`,
+    `events:PutEvents ${bus}`,
+  ];
+  const verify = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes'].map(
+    (a) => `${a} ${artifacts}`,
+  );
 
-  it('reads artifacts and reads/writes the ledger and leases, only in the artifact bucket', () => {
-    const s3 = roleStatements().filter((s) => asList(s.Action).some((a) => a.startsWith('s3:')));
-    const grants = s3.flatMap((s) =>
-      asList(s.Action).flatMap((a) => asList(s.Resource as string).map((r) => `${a} ${r}`)),
-    );
-    expect(grants.sort()).toEqual(
-      [
-        `s3:GetObject ${bucketArn}/${config.artifactPrefix}*`,
-        `s3:GetObjectVersion ${bucketArn}/${config.artifactPrefix}*`,
-        `s3:GetObjectAttributes ${bucketArn}/${config.artifactPrefix}*`,
-        `s3:GetObjectVersionAttributes ${bucketArn}/${config.artifactPrefix}*`,
-        `s3:PutObject ${bucketArn}/${config.artifactPrefix}*`,
-        `s3:AbortMultipartUpload ${bucketArn}/${config.artifactPrefix}*`,
-        `s3:GetObject ${bucketArn}/ledger/*`,
-        `s3:PutObject ${bucketArn}/ledger/*`,
-        `s3:GetObject ${bucketArn}/leases/*`,
-        `s3:PutObject ${bucketArn}/leases/*`,
-        `s3:ListBucket ${bucketArn}`,
-      ].sort(),
-    );
-  });
-
-  it('uses "*" only for the CodePipeline job results, which have no resource type', () => {
-    for (const statement of roleStatements()) {
-      expect(statement.Effect).toBe('Allow');
-      for (const action of asList(statement.Action)) expect(action, 'no wildcard actions').not.toContain('*');
-      if (asList(statement.Resource).includes('*')) {
-        expect(asList(statement.Action).sort()).toEqual([
-          'codepipeline:PutJobFailureResult',
-          'codepipeline:PutJobSuccessResult',
-        ]);
-      }
+  it('runs each function as its own role, named for the deploy roles to trust', () => {
+    for (const [fn, { role, name }] of Object.entries(ROLES)) {
+      expect(resource(fn).Properties.Role, fn).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
+      expect(resource(role).Properties.RoleName).toBe(`ferry-${STAGE}-${config.region}-${name}`);
+      expect(resource(role).Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
     }
-    expect(statementsFor('codepipeline:PutJobSuccessResult')).toHaveLength(1);
-  });
-
-  it('grants nothing beyond logs, STS, S3, CodePipeline, the failure queue and notifications', () => {
-    const actions = new Set(roleStatements().flatMap((s) => asList(s.Action)));
-    expect([...actions].sort()).toEqual(
-      [
-        'codepipeline:PutJobFailureResult',
-        'codepipeline:PutJobSuccessResult',
-        'events:PutEvents',
-        'lambda:InvokeFunction',
-        'logs:CreateLogGroup',
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        'logs:TagResource',
-        's3:AbortMultipartUpload',
-        's3:GetObject',
-        's3:GetObjectAttributes',
-        's3:GetObjectVersion',
-        's3:GetObjectVersionAttributes',
-        's3:ListBucket',
-        's3:PutObject',
-        'sqs:SendMessage',
-        'sts:AssumeRole',
-      ].sort(),
+    // No shared execution role is left for the framework to create.
+    expect(
+      resourcesOfType('AWS::IAM::Role')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(
+      Object.values(ROLES)
+        .map((r) => r.role)
+        .sort(),
     );
-    for (const statement of roleStatements().filter((s) => asList(s.Action).some((a) => a.startsWith('logs:')))) {
-      for (const r of asList(statement.Resource)) expect(JSON.stringify(r)).toContain(':log-group:/aws/lambda/ferry-');
-    }
-    for (const statement of statementsFor('sqs:SendMessage')) {
-      expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] });
-    }
   });
 
-  it('lets ferry invoke only its own upload function, which knows where its shards go', () => {
-    const invoke = statementsFor('lambda:InvokeFunction');
-    expect(invoke).toHaveLength(1);
-    expect(asList((invoke[0] as Statement).Action)).toEqual(['lambda:InvokeFunction']);
+  it('lets the upload trigger deploy and verify artifacts, send what failed to the queue, and invoke itself (shards)', () => {
     const own = `arn:aws:lambda:${config.region}:${vars.toolingAccount}:function:ferry-${STAGE}-artifact-uploaded`;
-    expect(asList((invoke[0] as Statement).Resource)).toEqual([own]);
-    const fn = resourcesOfType('AWS::Lambda::Function').find(
-      ([, r]) => r.Properties.FunctionName === `ferry-${STAGE}-artifact-uploaded`,
+    expect(grantsOf('ArtifactUploadedRole')).toEqual(
+      [...common, ...verify, `sqs:SendMessage ${queue}`, `lambda:InvokeFunction ${own}`].sort(),
     );
-    const env = (fn?.[1].Properties.Environment as { Variables: Record<string, string> } | undefined)?.Variables;
-    expect(env?.FERRY_SHARD_FUNCTION).toBe(`ferry-${STAGE}-artifact-uploaded`);
+    const env = resource('ArtifactUploadedLambdaFunction').Properties.Environment.Variables as Record<string, string>;
+    expect(env.FERRY_SHARD_FUNCTION).toBe(`ferry-${STAGE}-artifact-uploaded`);
   });
 
-  it('ticks traffic shifts every minute, as its own role: deploy roles, ledger, leases and notifications only', () => {
+  it('lets the scheduled promotion do the same, and nothing more', () => {
+    expect(grantsOf('ScheduledPromotionRole')).toEqual([...common, ...verify, `sqs:SendMessage ${queue}`].sort());
+  });
+
+  it('lets only the CodePipeline action copy artifacts and report job results (which have no resource type)', () => {
+    expect(grantsOf('CodePipelineActionRole')).toEqual(
+      [
+        ...common,
+        ...verify,
+        `s3:PutObject ${artifacts}`,
+        `s3:AbortMultipartUpload ${artifacts}`,
+        'codepipeline:PutJobFailureResult *',
+        'codepipeline:PutJobSuccessResult *',
+      ].sort(),
+    );
+  });
+
+  it('lets the traffic tick reach deploy roles, ledger, leases and notifications, and no artifact', () => {
+    expect(grantsOf('TrafficTickRole')).toEqual([...common].sort());
     const tick = resource('TrafficTickLambdaFunction');
-    expect(tick.Properties.Role).toEqual({ 'Fn::GetAtt': ['TrafficTickRole', 'Arn'] });
     expect(tick.Properties.ReservedConcurrentExecutions).toBe(1);
     const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) =>
       JSON.stringify(r.Properties.Targets).includes('TrafficTick'),
     );
     expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
-    const role = resource('TrafficTickRole');
-    expect(role.Properties.RoleName).toBe(`ferry-${STAGE}-${config.region}-traffic`);
-    const statements = (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
-      (p) => p.PolicyDocument.Statement,
-    );
-    expect([...new Set(statements.flatMap((s) => asList(s.Action)))].sort()).toEqual(
-      [
-        'events:PutEvents',
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        's3:GetObject',
-        's3:ListBucket',
-        's3:PutObject',
-        'sts:AssumeRole',
-      ].sort(),
-    );
-    for (const s of statements) expect(asList(s.Resource)).not.toContain('*');
-    const events = statements.find((s) => asList(s.Action).includes('events:PutEvents'));
-    expect(asList(events?.Resource)).toEqual([
-      `arn:aws:events:${config.region}:${vars.toolingAccount}:event-bus/default`,
-    ]);
   });
 
-  it('has the fixed name that target accounts trust', () => {
-    expect(resource('IamRoleLambdaExecution').Properties.RoleName).toBe(`ferry-${STAGE}-${config.region}-exec`);
+  it('lets each role write only its own function’s logs, and allows, never wildcards actions', () => {
+    for (const { role, log } of Object.values(ROLES)) {
+      const statements = roleStatements(role);
+      const logs = statements.filter((s) => asList(s.Action).some((a) => a.startsWith('logs:')));
+      expect(logs.flatMap((s) => asList(s.Action)).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      for (const s of logs) {
+        expect(asList(s.Resource)).toEqual([
+          `arn:aws:logs:${config.region}:${vars.toolingAccount}:log-group:/aws/lambda/ferry-${STAGE}-${log}:*`,
+        ]);
+      }
+      for (const s of statements) {
+        expect(s.Effect).toBe('Allow');
+        for (const action of asList(s.Action)) expect(action).not.toContain('*');
+      }
+    }
+  });
+
+  it('outputs the role ARNs the deploy roles trust, as the template’s FerryRoleArns value', () => {
+    expect(String(template.Outputs.TrustedRoleArns.Value).split(',')).toEqual(
+      Object.values(ROLES).map(
+        (r) => `arn:aws:iam::${vars.toolingAccount}:role/ferry-${STAGE}-${config.region}-${r.name}`,
+      ),
+    );
   });
 });
 
@@ -501,9 +486,5 @@ describe('the template as a whole', () => {
       state.set(id, 'done');
     };
     for (const id of graph.keys()) walk(id, []);
-  });
-
-  it('outputs the execution role ARN that target accounts trust', () => {
-    expect(template.Outputs.FerryExecutionRoleArn.Value).toEqual({ 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] });
   });
 });

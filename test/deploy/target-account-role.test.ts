@@ -16,7 +16,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const template = parseTemplate(readFileSync(path.join(ROOT, 'templates/target-account-role.yml'), 'utf8')) as Loose;
 
 const parameters = {
-  FerryRoleArn: 'arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-exec',
+  FerryRoleArns:
+    'arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-upload,arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-promote,arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-pipeline,arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-traffic',
   ExternalId: 'ferry-test-external-id',
   FunctionNames: 'orders-api,billing_worker',
   AppNames: 'orders-api,billing.worker',
@@ -94,7 +95,7 @@ async function collectLambdaActions(): Promise<string[]> {
 }
 
 describe('the deploy role’s trust policy', () => {
-  it('trusts only ferry’s execution role and its traffic-tick role, and only with the ExternalId', () => {
+  it('trusts exactly the roles of ferry’s functions it is given, and only with the ExternalId', () => {
     expect(role.Type).toBe('AWS::IAM::Role');
     expect(trust).toHaveLength(1);
     const [statement] = trust as [Statement];
@@ -104,9 +105,23 @@ describe('the deploy role’s trust policy', () => {
     expect(statement.Condition).toEqual({
       StringEquals: { 'sts:ExternalId': parameters.ExternalId },
       ArnEquals: {
-        'aws:PrincipalArn': [parameters.FerryRoleArn, 'arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-traffic'],
+        'aws:PrincipalArn': parameters.FerryRoleArns.split(','),
       },
     });
+  });
+
+  it('accepts only role ARNs as trusted roles, so a wildcard can never widen the trust', () => {
+    const pattern = new RegExp(template.Parameters.FerryRoleArns.AllowedPattern);
+    expect(pattern.test(parameters.FerryRoleArns)).toBe(true);
+    for (const bad of [
+      '*',
+      'arn:aws:iam::111111111111:root',
+      'arn:aws:iam::111111111111:role/*',
+      'arn:aws:iam::*:role/x',
+      '',
+    ]) {
+      expect(pattern.test(bad), bad).toBe(false);
+    }
   });
 
   it('keeps the ExternalId out of the console and limits sessions to an hour', () => {

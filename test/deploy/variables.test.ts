@@ -62,7 +62,12 @@ describe('deriving the deployment values', () => {
     expect(derived.deployRoleArns).toEqual(configModule.listDeployRoleArns(configModule.parseConfig(vars.ferry)));
     expect(derived.targetAccounts).toEqual(['222222222222', '333333333333', '444444444444']);
     expect(JSON.parse(derived.ferryConfigJson)).toEqual(vars.ferry);
-    expect(derived.ferryRoleArn).toBe('arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-exec');
+    expect(derived.trustedRoleArns).toEqual(
+      ['upload', 'promote', 'pipeline', 'traffic'].map(
+        (r) => `arn:aws:iam::111111111111:role/ferry-dev-eu-west-1-${r}`,
+      ),
+    );
+    expect(derived.trustedRoleArnsParameter).toBe(derived.trustedRoleArns.join(','));
   });
 
   it('loads parseConfig through tsx when the framework calls it', async () => {

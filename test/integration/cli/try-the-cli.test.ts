@@ -114,7 +114,7 @@ describe('the examples', () => {
       expect(seeded, `deploy role in ${accountId}`).toBeDefined();
       const role = evaluate(template.Resources.DeployRole, {
         parameters: {
-          FerryRoleArn: `arn:aws:iam::${idOf(seed.session?.role.split('/')[0] ?? '')}:role/${seed.session?.role.split('/')[1]}`,
+          FerryRoleArns: `arn:aws:iam::${idOf(seed.session?.role.split('/')[0] ?? '')}:role/${seed.session?.role.split('/')[1]}`,
           ExternalId: targets.find((t) => t.accountId === accountId)?.externalId ?? '',
           FunctionNames: [...new Set(targets.filter((t) => t.accountId === accountId).map((t) => t.functionName))].join(
             ',',
