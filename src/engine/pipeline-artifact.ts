@@ -29,6 +29,13 @@ import { recordStagedCopy } from './staged-copy.js';
 
 /** An input artifact that holds the function zip among other files may be this large (it is spooled to /tmp). */
 export const MAX_INPUT_ARTIFACT_BYTES = 512 * 1024 * 1024;
+/**
+ * What the entries of an input artifact that holds the function zip may inflate to, together:
+ * checking the container's CRC-32s inflates them all (streamed, nothing kept).
+ */
+export const MAX_CONTAINER_UNZIPPED_BYTES = 2 * 1024 * 1024 * 1024;
+/** Entries an input artifact that holds the function zip may have (build outputs, not a package). */
+export const MAX_CONTAINER_ENTRIES = 100_000;
 
 export interface StagedArtifact {
   readonly bucket: string;
@@ -166,6 +173,7 @@ async function readFunctionZip(
     keepBytesUpTo: 0,
   });
   try {
+    await inspectContainer(inputFile, input.sizeBytes, artifact, request.path);
     return await extractEntry(
       inputFile,
       input.sizeBytes,
@@ -200,6 +208,33 @@ async function readInput(source: ObjectStorePort, artifact: PipelineInputArtifac
       );
     }
     throw error;
+  }
+}
+
+/**
+ * ferry finds `path` in the input artifact with yauzl. The container must mean one thing as much as
+ * the function zip does, or the bytes at `path` could differ between ferry and whoever built or
+ * reviewed the artifact: the same checks (one central directory, local headers that agree, no
+ * duplicate names, no overlapping or hidden bytes, sizes and CRC-32s that hold) apply to it.
+ */
+async function inspectContainer(
+  file: string,
+  sizeBytes: number,
+  artifact: PipelineInputArtifact,
+  path: string,
+): Promise<void> {
+  try {
+    await inspectZip(file, sizeBytes, {
+      maxUnzippedBytes: MAX_CONTAINER_UNZIPPED_BYTES,
+      maxEntries: MAX_CONTAINER_ENTRIES,
+    });
+  } catch (error) {
+    if (!(error instanceof ArtifactError)) throw error;
+    throw new ArtifactError(
+      error.code,
+      `The input artifact '${artifact.name}', the zip that holds '${path}', is refused, so nothing was taken from it: ${error.message}`,
+      { cause: error, context: { ...error.context, path } },
+    );
   }
 }
 

@@ -10,7 +10,7 @@ import { createCodePipelineActionHandler } from '../../../src/handlers/codepipel
 import type { Runtime } from '../../../src/runtime/create-runtime.js';
 import { recordLog } from '../../support/record-log.js';
 import { startUnitWorld, TOOLING_ACCOUNT_ID, type UnitWorld } from '../../support/unit-world.js';
-import { makeZip } from '../../support/zips.js';
+import { buildZip, makeZip } from '../../support/zips.js';
 
 type JobEvent = {
   'CodePipeline.job': { id: string; data: Record<string, unknown> & { artifactCredentials?: Record<string, string> } };
@@ -212,6 +212,51 @@ describe('codepipeline-action handler', () => {
     }
     // No build given: derived from the execution id, so later runs sort after earlier ones.
     expect(success(event)?.outputVariables?.build).toMatch(/^\d{8}T\d{6}-7c4e2d1a$/);
+  });
+
+  it.each([
+    {
+      name: 'names the path twice (another extractor would take the other copy)',
+      entries: (inner: Buffer, evil: Buffer) => [
+        { name: 'dist/orders-api.zip', content: evil },
+        { name: 'dist/orders-api.zip', content: inner },
+      ],
+      code: 'ARTIFACT_DUPLICATE_ENTRY',
+    },
+    {
+      name: 'has two directory records pointing at one entry',
+      entries: (inner: Buffer, evil: Buffer) => [
+        { name: 'dist/orders-api.zip', content: inner },
+        { name: 'dist/other.zip', content: evil },
+      ],
+      options: { pointAt: { 1: 0 } },
+      code: 'ARTIFACT_HEADER_MISMATCH',
+    },
+    {
+      name: 'declares a size its entry does not have',
+      entries: (inner: Buffer) => [
+        { name: 'README.md', content: Buffer.alloc(64 * 1024), declared: { uncompressedSize: 100 } },
+        { name: 'dist/orders-api.zip', content: inner },
+      ],
+      code: 'ARTIFACT_CONTENT_MISMATCH',
+    },
+  ])('fails the job when the input artifact that holds the zip $name, and deploys nothing', async (c) => {
+    const inner = await makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "orders";' }]);
+    const evil = await makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "evil";' }]);
+    await putInput(continuedFixture, buildZip(c.entries(inner, evil), c.options ?? {}));
+    const event = jobFor(continuedFixture);
+
+    await handlerUnderTest()(event, plenty);
+
+    const message = failure(event)?.failureDetails?.message ?? '';
+    expect(message).toContain(c.code);
+    expect(message).toContain("the zip that holds 'dist/orders-api.zip', is refused");
+    expect(success(event)).toBeUndefined();
+    for (const accountId of ['222222222222', '333333333333']) {
+      expect(world.fn({ accountId, region: 'eu-west-1', functionName: 'orders-api' }).latest.codeSha256).not.toBe(
+        sha256(inner),
+      );
+    }
   });
 
   it('fails the job with the expected form when UserParameters are bad, and deploys nothing', async () => {
