@@ -17,6 +17,23 @@ const { parse } = require('yaml');
 
 const SERVICE_DIR = path.resolve(__dirname, '..');
 
+/**
+ * `ledgerWriters:` in the variables file: who besides ferry's own roles may write ledger/ and
+ * leases/ (the operator role the CLI runs as, a break-glass role). None when absent.
+ */
+function readLedgerWriters(value, file) {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new Error(`${file}: ledgerWriters must be a list of IAM role or user ARNs`);
+  return value.map((arn, i) => {
+    if (typeof arn !== 'string' || !PRINCIPAL_ARN.test(arn)) {
+      throw new Error(
+        `${file}: ledgerWriters[${i}] must be the exact ARN of an IAM role or user (no wildcards), such as arn:aws:iam::111111111111:role/ferry-operator`,
+      );
+    }
+    return arn;
+  });
+}
+
 /** The runtime keeps its deployment ledger and its leases under these prefixes of the artifact bucket. */
 const LEDGER_PREFIX = 'ledger/';
 const LEASE_PREFIX = 'leases/';
@@ -31,7 +48,10 @@ const FERRY_CONFIG_BYTES_LIMIT = 3584;
 /** STS role names and IAM role names: at most 64 characters. */
 const ROLE_NAME_LIMIT = 64;
 
-const VARIABLE_KEYS = ['toolingAccount', 'accounts', 'schedules', 'artifactBucket', 'lambda', 'ferry'];
+const VARIABLE_KEYS = ['toolingAccount', 'accounts', 'schedules', 'artifactBucket', 'lambda', 'ledgerWriters', 'ferry'];
+
+/** An IAM role or user ARN (exact: the bucket policy compares with ArnNotEquals, no wildcards). */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
 
 /** Reads and parses `variables.<stage>.yml` (YAML anchors allowed, CloudFormation tags are not). */
 function readVariables(stage, serviceDir = SERVICE_DIR) {
@@ -164,6 +184,8 @@ async function deriveValues(stage, { serviceDir = SERVICE_DIR, configModule } = 
     trustedRoleArns,
     // The deploy-role template's FerryRoleArns parameter, as one comma-separated value.
     trustedRoleArnsParameter: trustedRoleArns.join(','),
+    // Exempt from the bucket policy's Deny on writing ledger/ and leases/.
+    ledgerWriterArns: [...trustedRoleArns, ...readLedgerWriters(vars.ledgerWriters, `variables.${stage}.yml`)],
     defaultEventBusArn: `arn:${partition}:events:${config.region}:${vars.toolingAccount}:event-bus/default`,
     // The upload function (functions.artifactUploaded.name): a stage beyond one invocation continues there.
     shardFunctionName: `ferry-${stage}-artifact-uploaded`,

@@ -32,6 +32,8 @@ import {
 
 export const TOOLING_ACCOUNT_ID = '111111111111';
 export const FERRY_ROLE_NAME = 'ferry-execution';
+/** An operator's role in the tooling account: like ferry's, listed in ledgerWriters (the break-glass path). */
+export const OPERATOR_ROLE_NAME = 'ferry-operator';
 /** ferry's own upload function in the tooling account, as serverless.yml names it: shards of a large stage run there. */
 export const FERRY_FUNCTION_NAME = 'ferry-dev-artifact-uploaded';
 
@@ -59,6 +61,11 @@ export interface FerryWorld {
   readonly config: FerryConfig;
   /** Root credentials of the tooling account: what CI uploads with. */
   readonly ci: SandboxCredentials;
+  /**
+   * A session of the operator role: exempt, like ferry's role, from the bucket policy's Deny on
+   * writing ledger/ and leases/ (variables ledgerWriters). Tests forge ledger objects as it.
+   */
+  readonly operator: SandboxCredentials;
   /** Root credentials of any account in the world (to act as another tool would). */
   rootCredentials(accountId: string): SandboxCredentials;
   readonly ferryRoleArn: string;
@@ -102,6 +109,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
   const targets = Object.values(config.apps).flatMap((app) => Object.values(app.targets).flat());
   const deployRoleArns = [...new Set(targets.map((t) => t.roleArn))];
   const ferryRoleArn = `arn:aws:iam::${TOOLING_ACCOUNT_ID}:role/${FERRY_ROLE_NAME}`;
+  const operatorRoleArn = `arn:aws:iam::${TOOLING_ACCOUNT_ID}:role/${OPERATOR_ROLE_NAME}`;
   const ferryFunctionArn = `arn:aws:lambda:${config.region}:${TOOLING_ACCOUNT_ID}:function:${FERRY_FUNCTION_NAME}`;
   const bucketArn = `arn:aws:s3:::${config.artifactBucket}`;
 
@@ -125,9 +133,27 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     name: config.artifactBucket,
     region: config.region,
     versioning: true,
-    policy: options.bucketPolicy ?? artifactBucketPolicy(deployRoleArns, bucketArn, config.artifactPrefix),
+    policy:
+      options.bucketPolicy ??
+      artifactBucketPolicy(deployRoleArns, bucketArn, config.artifactPrefix, [ferryRoleArn, operatorRoleArn]),
   });
 
+  // The operator: as the tooling account's administrators would give it, the bucket's objects and listing.
+  sandbox.createRole({
+    accountId: TOOLING_ACCOUNT_ID,
+    roleName: OPERATOR_ROLE_NAME,
+    trustPolicy: allow({ AWS: `arn:aws:iam::${TOOLING_ACCOUNT_ID}:root` }, 'sts:AssumeRole'),
+    policies: [
+      {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: `${bucketArn}/*` },
+          { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+        ],
+      } as PolicyDocument,
+    ],
+  });
+  const operator = sandbox.issueRoleCredentials({ roleArn: operatorRoleArn, sessionName: 'operator' });
   const roots = new Map<string, SandboxCredentials>([[TOOLING_ACCOUNT_ID, tooling.credentials]]);
   const seededRoles = new Set<string>();
   const initialZip = await makeFunctionZip('initial');
@@ -197,6 +223,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     sandbox,
     config,
     ci: tooling.credentials,
+    operator,
     rootCredentials(accountId) {
       const credentials = roots.get(accountId);
       if (!credentials) throw new Error(`account ${accountId} is not part of this world`);
@@ -377,8 +404,16 @@ function ferryExecutionPolicy(
   } as PolicyDocument;
 }
 
-/** The target accounts' deploy roles may read artifacts (the S3-reference path for large zips). */
-function artifactBucketPolicy(deployRoleArns: readonly string[], bucketArn: string, prefix: string): PolicyDocument {
+/**
+ * As serverless.yml: the target accounts' deploy roles may read artifacts (the S3-reference path for
+ * large zips), and nobody but ferry and the ledger writers may write or delete ledger/ and leases/.
+ */
+function artifactBucketPolicy(
+  deployRoleArns: readonly string[],
+  bucketArn: string,
+  prefix: string,
+  ledgerWriters: readonly string[],
+): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -388,6 +423,14 @@ function artifactBucketPolicy(deployRoleArns: readonly string[], bucketArn: stri
         Principal: { AWS: [...deployRoleArns] },
         Action: ['s3:GetObject', 's3:GetObjectVersion'],
         Resource: `${bucketArn}/${prefix}*`,
+      },
+      {
+        Sid: 'OnlyFerryWritesLedgerAndLeases',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        Resource: [`${bucketArn}/ledger/*`, `${bucketArn}/leases/*`],
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [...ledgerWriters] } },
       },
     ],
   } as PolicyDocument;

@@ -424,6 +424,26 @@ describe('the artifact bucket', () => {
   });
 });
 
+describe('the ledger and the leases', () => {
+  it('may be written or deleted only by ferry’s functions and the listed ledger writers, whatever IAM allows', () => {
+    const [, policy] = resourcesOfType('AWS::S3::BucketPolicy').find(
+      ([, p]) => p.Properties.Bucket?.Ref === 'S3BucketArtifacts',
+    ) as [string, Resource];
+    const guard = (policy.Properties.PolicyDocument.Statement as Statement[]).find(
+      (s) => s.Sid === 'OnlyFerryWritesLedgerAndLeases',
+    );
+    expect(guard).toMatchObject({ Effect: 'Deny', Principal: '*' });
+    expect(asList(guard?.Action).sort()).toEqual(['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject']);
+    expect(asList(guard?.Resource as string[])).toEqual([`${bucketArn}/ledger/*`, `${bucketArn}/leases/*`]);
+    const writers = ['upload', 'promote', 'pipeline', 'traffic'].map(
+      (r) => `arn:aws:iam::${vars.toolingAccount}:role/ferry-${STAGE}-${config.region}-${r}`,
+    );
+    expect(guard?.Condition).toEqual({
+      ArnNotEquals: { 'aws:PrincipalArn': [...writers, ...((vars.ledgerWriters as string[] | undefined) ?? [])] },
+    });
+  });
+});
+
 describe('asynchronous failures', () => {
   it('sends events that failed every attempt to a queue that keeps them 14 days', () => {
     const queue = resource('FailedInvocationsQueue');

@@ -85,6 +85,25 @@ describe('deriving the deployment values', () => {
     ]);
   });
 
+  it('exempts ferry’s roles and the listed ledger writers, exact ARNs only, from the ledger Deny', async () => {
+    const operator = 'arn:aws:iam::111111111111:role/ferry-operator';
+    const derived = await values.deriveValues('dev', {
+      serviceDir: serviceDirWith((vars) => {
+        vars.ledgerWriters = [operator];
+      }),
+      configModule,
+    });
+    expect(derived.ledgerWriterArns).toEqual([...derived.trustedRoleArns, operator]);
+    for (const bad of ['*', 'arn:aws:iam::111111111111:role/*', 'arn:aws:iam::111111111111:root', 42]) {
+      const dir = serviceDirWith((vars) => {
+        vars.ledgerWriters = [bad];
+      });
+      await expect(values.deriveValues('dev', { serviceDir: dir, configModule }), String(bad)).rejects.toThrow(
+        /ledgerWriters\[0\] must be the exact ARN/,
+      );
+    }
+  });
+
   it('refuses a schedule for a promotion rule the app does not have', async () => {
     const dir = serviceDirWith((vars) => {
       vars.schedules = [{ app: 'orders-api', from: 'dev', to: 'prod', cron: 'cron(0 6 * * ? *)' }];

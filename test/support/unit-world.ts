@@ -42,7 +42,7 @@ export interface UnitWorld {
   etagOf(key: string): string | undefined;
   /** Every JSON document under a prefix of ferry's bucket, in key order. */
   docs<T>(prefix: string): T[];
-  /** Writes an object into ferry's bucket as another writer would (the tooling account's root). */
+  /** Writes an object into ferry's bucket as another writer would: the operator, a ledger writer (world.operator). */
   putObject(key: string, body: string | Buffer): Promise<{ versionId?: string }>;
   /** Uploads an artifact as CI does and returns where it is. */
   putArtifact(app: string, build: string, zip: Buffer): Promise<{ key: string; versionId: string }>;
@@ -120,7 +120,10 @@ export async function startUnitWorld(config: unknown, options: UnitWorldOptions 
       return sandbox.s3.listObjectKeys(bucket, prefix).map((key) => JSON.parse(readText(key) ?? 'null') as T);
     },
     async putObject(key, body) {
-      const out = await world.s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      // As the operator: the bucket policy lets only ferry and the ledger writers write ledger/ and leases/.
+      const out = await world
+        .s3Client(world.operator)
+        .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
       return out.VersionId ? { versionId: out.VersionId } : {};
     },
     async putArtifact(app, build, zip) {

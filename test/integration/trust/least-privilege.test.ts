@@ -4,7 +4,7 @@
  * one of them to show what it may not do.
  */
 import { GetFunctionCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FerryWorld, makeFunctionZip, startFerryWorld } from '../../support/sandbox-harness.js';
 
@@ -69,5 +69,30 @@ describe('the deploy role', () => {
       s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'artifacts/billing-worker/1.zip' })),
     );
     expect(other.name).toBe('AccessDenied');
+  });
+});
+
+describe('the ledger and the leases', () => {
+  it('cannot be written or deleted by CI, whatever its IAM allows; ferry and the ledger writers can', async () => {
+    // The tooling account's root: its identity allows everything, so only the bucket policy stops it.
+    const ci = world.s3Client(world.ci);
+    const put = (client: typeof ci, key: string) =>
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '{}' }));
+    for (const key of ['ledger/orders-api/dev/current.json', 'leases/orders-api/dev.json']) {
+      expect((await errorOf(put(ci, key))).name, key).toBe('AccessDenied');
+    }
+    const ferry = world.s3Client({
+      accessKeyId: world.env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: world.env.AWS_SECRET_ACCESS_KEY ?? '',
+      sessionToken: world.env.AWS_SESSION_TOKEN ?? '',
+    });
+    await put(ferry, 'leases/orders-api/dev.json');
+    await put(world.s3Client(world.operator), 'ledger/orders-api/_note.json');
+    const deleted = await errorOf(
+      ci.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'ledger/orders-api/_note.json' })),
+    );
+    expect(deleted.name).toBe('AccessDenied');
+    // CI still uploads artifacts: the Deny covers ledger/ and leases/ only.
+    await put(ci, 'artifacts/orders-api/7.zip');
   });
 });

@@ -75,7 +75,9 @@ describe('promotion checks the ledger against what the source stage serves', () 
       },
       liveSince: '2020-01-01T00:00:00.000Z',
     };
-    await world.s3Client().send(
+    // Written as a ledger writer (an operator or break-glass role): the bucket policy keeps everyone
+    // else out of ledger/, and ferry's checks do not take even a ledger writer's word for it.
+    await world.s3Client(world.operator).send(
       new PutObjectCommand({
         Bucket: BUCKET,
         Key: 'ledger/orders-api/dev/current.json',
