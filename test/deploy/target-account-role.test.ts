@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { evaluateIdentityPolicies, type PolicyDocument } from '@ferry/aws-sandbox';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { type CloudWatchPort, createCloudWatchPort } from '../../src/aws/cloudwatch.js';
 import { createLambdaPort, type LambdaPort } from '../../src/aws/lambda.js';
 import { asList, evaluate, type Loose, parseTemplate, resolveTemplateParameters } from './cloudformation.js';
 
@@ -94,6 +96,36 @@ async function collectLambdaActions(): Promise<string[]> {
   }
 }
 
+/** The CloudWatch actions the deploy role needs, read from ferry's CloudWatch adapter the same way. */
+const CLOUDWATCH_ACTIONS = await collectCloudWatchActions();
+
+async function collectCloudWatchActions(): Promise<string[]> {
+  const mock = mockClient(CloudWatchClient);
+  mock.onAnyCommand().resolves({});
+  try {
+    const port = createCloudWatchPort(new CloudWatchClient({ region: 'eu-west-1' }), {
+      accountId: '2',
+      region: 'eu-west-1',
+    });
+    const calls: Record<keyof CloudWatchPort, () => Promise<unknown>> = {
+      readAlarms: () => port.readAlarms(['orders-5xx']),
+      readVersionSamples: () =>
+        port.readVersionSamples({
+          functionName: 'f',
+          alias: 'live',
+          versions: ['1', '2'],
+          start: new Date('2026-11-23T08:00:00Z'),
+          end: new Date('2026-11-23T08:05:00Z'),
+        }),
+    };
+    for (const call of Object.values(calls)) await call();
+    const names = mock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+    return [...new Set(names.map((name) => `cloudwatch:${name.replace(/Command$/, '')}`))].sort();
+  } finally {
+    mock.restore();
+  }
+}
+
 describe('the deploy role’s trust policy', () => {
   it('trusts exactly the roles of ferry’s functions it is given, and only with the ExternalId', () => {
     expect(role.Type).toBe('AWS::IAM::Role');
@@ -141,9 +173,10 @@ describe('the deploy role’s permissions', () => {
   it('allows only the Lambda calls ferry makes, and denies only outside this account and ferry’s artifacts', () => {
     const actions = new Set(allows.flatMap((s) => asList(s.Action)));
     expect([...actions].filter((a) => a.startsWith('lambda:')).sort()).toEqual(LAMBDA_ACTIONS);
-    expect([...actions].filter((a) => !a.startsWith('lambda:')).sort()).toEqual([
-      'cloudwatch:DescribeAlarms',
-      'cloudwatch:GetMetricData',
+    // CloudWatch: exactly what the traffic gates' adapter calls, nothing more.
+    expect(CLOUDWATCH_ACTIONS).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData']);
+    expect([...actions].filter((a) => a.startsWith('cloudwatch:')).sort()).toEqual(CLOUDWATCH_ACTIONS);
+    expect([...actions].filter((a) => !a.startsWith('lambda:') && !a.startsWith('cloudwatch:')).sort()).toEqual([
       's3:GetObject',
       's3:GetObjectVersion',
     ]);
