@@ -24,12 +24,13 @@ import { benchEngineOverhead } from './sections/engine-overhead.js';
 import { benchFanOut } from './sections/fan-out.js';
 import { benchMemory } from './sections/memory.js';
 import { benchRequests } from './sections/requests.js';
+import { benchShards } from './sections/shards.js';
 import { benchTraffic } from './sections/traffic.js';
 
 // The SDK's notice about Node 20 support is for users, not benchmark output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const SECTIONS = ['cli', 'engine', 'requests', 'fan-out', 'cold-start', 'memory', 'traffic'] as const;
+const SECTIONS = ['cli', 'engine', 'requests', 'fan-out', 'cold-start', 'memory', 'traffic', 'shards'] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 async function runBench(argv: string[]): Promise<number> {
@@ -69,7 +70,7 @@ async function runBench(argv: string[]): Promise<number> {
   const trackedBefore = smoke ? await readGitStatus(repoRoot) : undefined;
   const sections: SectionResult[] = [];
   try {
-    if (wanted('cli') || wanted('cold-start') || wanted('memory')) {
+    if (wanted('cli') || wanted('cold-start') || wanted('memory') || wanted('shards')) {
       ctx.progress('building the bundles (scripts/build.ts → dist/)');
       await buildBundles(ctx);
     }
@@ -93,6 +94,7 @@ async function runBench(argv: string[]): Promise<number> {
     if (wanted('cold-start')) sections.push(await benchColdStart(ctx));
     if (wanted('memory')) sections.push(await benchMemory(ctx));
     if (wanted('traffic')) sections.push(await benchTraffic(ctx));
+    if (wanted('shards')) sections.push(await benchShards(ctx));
   } finally {
     clearTimeout(watchdog);
     await rm(workDir, { recursive: true, force: true });

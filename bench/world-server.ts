@@ -31,6 +31,8 @@ async function serve(argv: string[]): Promise<void> {
       config: { type: 'string' },
       'update-delay-ms': { type: 'string', default: '200' },
       'no-rate-limits': { type: 'boolean', default: false },
+      // Lambda's event queue for ferry's own function: the benchmark takes and delivers its events.
+      'queue-async': { type: 'boolean', default: false },
       'max-lifetime-s': { type: 'string', default: '1800' },
     },
     strict: true,
@@ -39,7 +41,11 @@ async function serve(argv: string[]): Promise<void> {
   const config: unknown = JSON.parse(await readFile(values.config, 'utf8'));
   const world = await startFerryWorld({
     config,
-    lambda: { updateDelayMs: Number(values['update-delay-ms']), rateLimits: !values['no-rate-limits'] },
+    lambda: {
+      updateDelayMs: Number(values['update-delay-ms']),
+      rateLimits: !values['no-rate-limits'],
+      ...(values['queue-async'] ? { asyncInvocations: 'queue' as const } : {}),
+    },
   });
   const { TOOLING_ACCOUNT_ID } = await import('../scripts/demo/ferry-world.js');
   const accounts = new Set([TOOLING_ACCOUNT_ID, ...world.targets.map((t) => t.accountId)]);

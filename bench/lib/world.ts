@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { RequestFilter, RequestLogEntry } from '@ferry/aws-sandbox';
 import type { WorldAnnouncement } from '../world-server.js';
 import { spawnTracked, tail } from './children.js';
@@ -19,6 +19,12 @@ export interface WorldProcess extends WorldAnnouncement {
   /** Requests the sandbox answered since it started or since the last clearRequests(). */
   requests(filter?: RequestFilter): Promise<RequestLogEntry[]>;
   clearRequests(): Promise<void>;
+  /** Removes and returns the asynchronous invocations Lambda has queued (with queueAsync). */
+  takeAsyncInvocations(): Promise<{ functionName: string; payload: unknown }[]>;
+  /** A JSON document of the tooling account's bucket (ferry's ledger), or undefined. */
+  readJson<T>(bucket: string, key: string): Promise<T | undefined>;
+  /** Keys under a prefix of a tooling-account bucket. */
+  listKeys(bucket: string, prefix: string): Promise<string[]>;
   /** PutObject as CI does (ChecksumSHA256); returns the object's version id. */
   upload(bucket: string, key: string, zip: Buffer, metadata?: Record<string, string>): Promise<string>;
   /** What an alias points at, and that version's CodeSha256 (read with the account's root credentials). */
@@ -36,6 +42,8 @@ export interface WorldOptions {
   readonly config: unknown;
   readonly updateDelayMs?: number;
   readonly rateLimits?: boolean;
+  /** Queue asynchronous invocations for the benchmark to deliver (takeAsyncInvocations). */
+  readonly queueAsync?: boolean;
   readonly startTimeoutMs?: number;
 }
 
@@ -51,6 +59,7 @@ export async function startWorldProcess(options: WorldOptions): Promise<WorldPro
     '--update-delay-ms',
     String(options.updateDelayMs ?? DEFAULT_UPDATE_DELAY_MS),
     ...(options.rateLimits === false ? ['--no-rate-limits'] : []),
+    ...(options.queueAsync ? ['--queue-async'] : []),
   ];
   const child = spawnTracked(process.execPath, args, {
     cwd: options.repoRoot,
@@ -96,6 +105,35 @@ export async function startWorldProcess(options: WorldOptions): Promise<WorldPro
     },
     async clearRequests() {
       await admin('DELETE');
+    },
+    async takeAsyncInvocations() {
+      const response = await fetch(`${announcement.endpoint}/_sandbox/lambda/async-invocations/take`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (!response.ok) throw new Error(`sandbox admin take async invocations answered ${response.status}`);
+      return ((await response.json()) as { invocations: { functionName: string; payload: unknown }[] }).invocations;
+    },
+    async readJson<T>(bucket: string, key: string) {
+      try {
+        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return JSON.parse((await out.Body?.transformToString()) ?? 'null') as T;
+      } catch (error) {
+        if (error instanceof NoSuchKey) return undefined;
+        throw error;
+      }
+    },
+    async listKeys(bucket: string, prefix: string) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+        );
+        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+        token = page.NextContinuationToken;
+      } while (token);
+      return keys;
     },
     async upload(bucket, key, zip, metadata = {}) {
       const out = await s3.send(
