@@ -112,6 +112,7 @@ export async function runStageShard(
   });
   let outcomes: TargetOutcome[] = [];
   let deferred: Target[] = [];
+  let changed: string | undefined;
   try {
     const artifact = await prepareArtifact(
       runtime.store,
@@ -126,26 +127,37 @@ export async function runStageShard(
     );
     try {
       if (artifact.codeSha256 !== manifest.codeSha256) {
-        throw new Error(
-          `the artifact now hashes to ${artifact.codeSha256}, not ${manifest.codeSha256} as when the deployment started`,
-        );
-      }
-      ({ outcomes, deferred } = await deployToTargetsWithin(
-        {
-          artifact,
-          targets,
-          concurrency: runtime.config.concurrency,
-          ...(manifest.knownVersions ? { knownVersions: manifest.knownVersions } : {}),
-          onTargetDone: (outcome) => logShardTarget(log, manifest, event, outcome),
-        },
-        runtime,
-        () => hasTimeForTarget(budget.remainingMs(), SHARD_SAFETY_MARGIN_MS),
-      ));
+        changed = `s3://${manifest.source.bucket}/${manifest.source.key} (version ${manifest.source.versionId ?? 'none'}) now hashes to ${artifact.codeSha256}, not ${manifest.codeSha256} as when the deployment started; this target was not deployed`;
+      } else
+        ({ outcomes, deferred } = await deployToTargetsWithin(
+          {
+            artifact,
+            targets,
+            concurrency: runtime.config.concurrency,
+            ...(manifest.knownVersions ? { knownVersions: manifest.knownVersions } : {}),
+            onTargetDone: (outcome) => logShardTarget(log, manifest, event, outcome),
+          },
+          runtime,
+          () => hasTimeForTarget(budget.remainingMs(), SHARD_SAFETY_MARGIN_MS),
+        ));
     } finally {
       await artifact.dispose();
     }
   } finally {
     await renewals.stop();
+  }
+  if (changed !== undefined) {
+    log.error('shard stopped: the artifact changed', { ...event, reason: changed, errorCode: 'ARTIFACT_CHANGED' });
+    await failShard(
+      runtime,
+      log,
+      manifest,
+      event.shard,
+      ids,
+      { code: 'ARTIFACT_CHANGED', reason: changed },
+      configured,
+    );
+    return { status: ShardRunStatus.Done, deployed: 0, remaining: 0, reason: changed };
   }
   const finished = [
     ...outcomes.map(toLedgerTarget),

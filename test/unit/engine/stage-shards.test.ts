@@ -63,6 +63,9 @@ function contextFor(ms: number) {
 
 const handlerOn = (runtime: Runtime) => createArtifactUploadedHandler(() => runtime, log);
 
+/** A fresh container's runtime: nothing cached, its own pacers. */
+const container = (): Runtime => world.newRuntime();
+
 async function upload(build: string) {
   const zip = await makeFunctionZip(build);
   const { key, versionId } = await world.putArtifact('fleet', build, zip);
@@ -92,7 +95,7 @@ async function drain(invocationMs = 900_000): Promise<UploadSummary[]> {
   for (let round = 0; round < 50; round++) {
     const queued = takeQueued();
     if (queued.length === 0) return summaries;
-    for (const q of queued) summaries.push(await handlerOn(world.newRuntime())(q.payload, contextFor(invocationMs)));
+    for (const q of queued) summaries.push(await handlerOn(container())(q.payload, contextFor(invocationMs)));
   }
   throw new Error('the shard events never stopped');
 }
@@ -143,20 +146,18 @@ describe('a stage that outlasts its invocation', () => {
     expect(zip.length).toBeGreaterThan(0);
   });
 
-  it('does nothing twice when Lambda delivers a continuation twice, in turn or at once', async () => {
+  it('does nothing twice when Lambda delivers a continuation twice, or again much later', async () => {
     await start();
     const { event } = await upload('1');
     await handlerOn(world.runtime)(event, contextFor(SHARD_SAFETY_MARGIN_MS + 2_500));
     const [continuation] = takeQueued();
     if (!continuation) throw new Error('no continuation was sent');
-    // Two deliveries at once (two containers): one works, the other waits for its claim and finds it done.
-    const [a, b] = await Promise.all([
-      handlerOn(world.newRuntime())(continuation.payload, contextFor(900_000)),
-      handlerOn(world.newRuntime())(continuation.payload, contextFor(900_000)),
-    ]);
-    expect([a.shard?.status, b.shard?.status].sort()).toEqual(['done', 'duplicate']);
+    const a = await handlerOn(container())(continuation.payload, contextFor(900_000));
+    const b = await handlerOn(container())(continuation.payload, contextFor(900_000));
+    expect([a.shard?.status, b.shard?.status]).toEqual(['done', 'duplicate']);
+    world.advance(30 * 60_000);
     // And a late third delivery.
-    const late = await handlerOn(world.newRuntime())(continuation.payload, contextFor(900_000));
+    const late = await handlerOn(container())(continuation.payload, contextFor(900_000));
     expect(late.shard).toMatchObject({ status: 'duplicate', recorded: true });
     expect(takeQueued()).toEqual([]);
     expect([...perFunction().values()].every((n) => n === 1)).toBe(true);
@@ -171,9 +172,9 @@ describe('a stage that outlasts its invocation', () => {
     await handlerOn(world.runtime)(event, contextFor(SHARD_SAFETY_MARGIN_MS + 1_000));
     const [first] = takeQueued();
     if (!first) throw new Error('no continuation was sent');
-    await handlerOn(world.newRuntime())(first.payload, contextFor(SHARD_SAFETY_MARGIN_MS + 2_500));
+    await handlerOn(container())(first.payload, contextFor(SHARD_SAFETY_MARGIN_MS + 2_500));
     const before = codeUpdates.length;
-    const stale = await handlerOn(world.newRuntime())(first.payload, contextFor(900_000));
+    const stale = await handlerOn(container())(first.payload, contextFor(900_000));
     expect(stale.shard?.status).toBe('duplicate');
     expect(codeUpdates).toHaveLength(before);
     const rest = await drain();
@@ -197,7 +198,7 @@ describe('a stage split into shards', () => {
     // Every account's targets in exactly one shard: one invocation's pacer owns that account's budget.
     expect(manifest?.shards.map((ids) => new Set(ids.map((id) => id.split('/')[0])).size)).toEqual([1, 1, 1]);
     // All three shards at once, each in its own container (its own pacers), as Lambda runs them.
-    const results = await Promise.all(queued.map((q) => handlerOn(world.newRuntime())(q.payload, contextFor(900_000))));
+    const results = await Promise.all(queued.map((q) => handlerOn(container())(q.payload, contextFor(900_000))));
     expect(results.map((r) => r.shard?.status)).toEqual(['done', 'done', 'done']);
     expect(results.filter((r) => r.shard?.recorded)).not.toHaveLength(0);
     expect(world.world.sandbox.countRequests({ service: 'lambda', errorCode: 'TooManyRequestsException' })).toBe(0);
@@ -224,14 +225,14 @@ describe('a stage split into shards', () => {
         throw new Error('the invocation died');
       }
     });
-    await expect(handlerOn(world.newRuntime())(victim.payload, contextFor(900_000))).rejects.toThrow();
+    await expect(handlerOn(container())(victim.payload, contextFor(900_000))).rejects.toThrow();
     drop();
     const updatedByVictim = codeUpdates.length;
     expect(updatedByVictim).toBe(3);
-    for (const q of queued.slice(1)) await handlerOn(world.newRuntime())(q.payload, contextFor(900_000));
+    for (const q of queued.slice(1)) await handlerOn(container())(q.payload, contextFor(900_000));
     expect(entries()).toEqual([]);
     // Lambda retries the failed asynchronous invocation with the same event.
-    const retried = await handlerOn(world.newRuntime())(victim.payload, contextFor(900_000));
+    const retried = await handlerOn(container())(victim.payload, contextFor(900_000));
     expect(retried.shard).toMatchObject({ status: 'done', deployed: 0, recorded: true });
     expect(codeUpdates).toHaveLength(9);
     expect([...perFunction().values()].every((n) => n === 1)).toBe(true);
@@ -239,6 +240,28 @@ describe('a stage split into shards', () => {
     expect(recorded).toHaveLength(1);
     expect(recorded[0]?.outcome).toBe('succeeded');
     expect(recorded[0]?.targets.filter((t) => t.outcome === 'unchanged')).toHaveLength(3);
+    expect(lease()?.released).toBe(true);
+  });
+
+  it('deploys nothing from a shard whose artifact no longer hashes as recorded, and records why', async () => {
+    await start({ shardTargets: 3 });
+    const { event } = await upload('1');
+    await handlerOn(world.runtime)(event, contextFor(900_000));
+    const queued = takeQueued();
+    const key = world.world.sandbox.s3
+      .listObjectKeys(BUCKET, 'ledger/fleet/dev/deployments/')
+      .find((k) => k.endsWith('manifest.json'));
+    if (!key) throw new Error('no manifest');
+    const manifest = world.readJson<ShardManifest>(key);
+    await world.putObject(key, JSON.stringify({ ...manifest, codeSha256: 'not-the-artifact' }));
+    const results = [];
+    for (const q of queued) results.push(await handlerOn(container())(q.payload, contextFor(900_000)));
+    expect(results.map((r) => r.shard?.status)).toEqual(['done', 'done', 'done']);
+    expect(codeUpdates).toEqual([]);
+    const recorded = entries();
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]?.outcome).toBe('failed');
+    expect(recorded[0]?.targets.every((t) => t.code === 'ARTIFACT_CHANGED' && t.account !== '')).toBe(true);
     expect(lease()?.released).toBe(true);
   });
 
