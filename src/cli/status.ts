@@ -4,6 +4,7 @@
  * line per problem); `--wide`, or `--app`, shows one row per target. Exits non-zero when a target
  * is unreadable or drifted, so scripts and monitors notice without parsing.
  */
+import type { ShiftSummary } from '../core/traffic-shift.js';
 import type { StageStatusRow, StatusReport, TargetStatusRow } from '../engine/status.js';
 import type { CommandContext, CommonOptions } from './context.js';
 import { ExitCode, exitCodeForErrorKind, formatDuration, renderTable, writeJson } from './output.js';
@@ -92,6 +93,7 @@ export function renderStatus(report: StatusReport, term: Terminal = { color: fal
       ...(t.error ? [`  ${r.app} ${r.stage} ${t.targetId}: unreadable: ${t.error}`] : []),
       ...t.drift.map((d) => `  ${r.app} ${r.stage} ${t.targetId}: ${d}`),
     ]),
+    ...(r.shift ? [`  ${r.app} ${r.stage}: ${describeShiftLine(r.shift)}`] : []),
     ...(r.rolledBackFrom ? [`  ${r.app} ${r.stage}: rolled back from ${r.rolledBackFrom}`] : []),
     ...(r.lastFailureAt ? [`  ${r.app} ${r.stage}: last failed deployment ${r.lastFailureAt}`] : []),
   ]);
@@ -113,7 +115,11 @@ export function renderStatusWide(report: StatusReport, term: Terminal = { color:
       r.build,
       r.ageSeconds === undefined ? undefined : formatAge(r.ageSeconds),
       MARK[targetHealth(t)],
-      t.error ? `unreadable: ${t.error}` : t.drift.join('; '),
+      t.error
+        ? `unreadable: ${t.error}`
+        : [...(r.shift ? [`shifting to ${r.shift.build}: ${r.shift.weights[t.targetId] ?? 0}%`] : []), ...t.drift].join(
+            '; ',
+          ),
     ]),
   );
   const table = renderTable(
@@ -126,7 +132,8 @@ export function renderStatusWide(report: StatusReport, term: Terminal = { color:
     },
   );
   const fit = (line: string) => (term.width === undefined ? line : truncate(line, term.width));
-  return `${table}${renderAdvice(report, fit)}`;
+  const shifts = report.rows.flatMap((r) => (r.shift ? [`${r.app} ${r.stage}: ${describeShiftLine(r.shift)}`] : []));
+  return `${table}${shifts.length > 0 ? `\n${shifts.map(fit).join('\n')}\n` : ''}${renderAdvice(report, fit)}`;
 }
 
 function renderAdvice(report: StatusReport, fit: (line: string) => string): string {
@@ -146,6 +153,26 @@ function renderAdvice(report: StatusReport, fit: (line: string) => string): stri
   return lines.length > 0 ? `\n${lines.map(fit).join('\n')}\n` : '';
 }
 
+/**
+ * One line per in-flight shift: `shifting build 2 (Canary10Percent5Minutes, wave 1 of 1): 10% on
+ * 3 target(s), next step at …; alarm orders-5xx OK; analysis Inconclusive: …`.
+ */
+export function describeShiftLine(shift: ShiftSummary): string {
+  const byPercent = new Map<number, number>();
+  for (const percent of Object.values(shift.weights)) byPercent.set(percent, (byPercent.get(percent) ?? 0) + 1);
+  const weights = [...byPercent.entries()]
+    .sort((a, b) => b[0] - a[0])
+    .map(([percent, count]) => `${percent}% on ${count} target(s)`)
+    .join(', ');
+  const parts = [
+    `${shift.phase === 'shifting' ? 'shifting' : shift.phase} build ${shift.build} (${shift.policy}, wave ${shift.wave} of ${shift.waves}): ${weights}`,
+    shift.nextStepAt ? `next step at ${shift.nextStepAt}` : 'waiting on a hook',
+    ...shift.gates.alarms.map((a) => `alarm ${a.name} ${a.state}`),
+    ...(shift.gates.analysis ? [`analysis ${shift.gates.analysis.verdict}: ${shift.gates.analysis.detail}`] : []),
+  ];
+  return parts.join('; ');
+}
+
 function formatCell(row: StageStatusRow): string {
   const health = stageHealth(row);
   if (health === 'unreadable' && row.targets.every((t) => t.error !== undefined)) {
@@ -154,7 +181,8 @@ function formatCell(row: StageStatusRow): string {
   const versions = [...new Set(Object.values(row.versions).map((v) => v ?? '∅'))];
   const live = versions.length > 0 ? ` v${versions.join(',')}` : '';
   const age = row.ageSeconds === undefined ? '' : ` ${formatAge(row.ageSeconds)}`;
-  return `${row.build ?? 'none'}${live}${age} ${MARK[health]}`;
+  const shifting = row.shift ? ` →${row.shift.build} ${Math.max(...Object.values(row.shift.weights), 0)}%` : '';
+  return `${row.build ?? 'none'}${live}${age} ${MARK[health]}${shifting}`;
 }
 
 function formatAge(seconds: number): string {

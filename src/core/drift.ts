@@ -12,6 +12,16 @@ export interface LiveTarget {
   readonly codeSha256?: string;
 }
 
+/** Where an in-flight traffic shift has put this target: ferry's own routing, not drift. */
+export interface ShiftingTarget {
+  readonly stableVersion: string;
+  readonly newVersion: string;
+  /** The new version's share now (0–100). */
+  readonly percent: number;
+  /** The shifted build's code. */
+  readonly codeSha256: string;
+}
+
 export interface TargetAssessment {
   readonly expectedVersion?: string;
   readonly checksumMatches?: boolean;
@@ -23,8 +33,26 @@ export function assessTarget(
   aliasName: string,
   live: LiveTarget,
   current: CurrentState | undefined,
+  shifting?: ShiftingTarget,
 ): TargetAssessment {
   const drift: string[] = [];
+  if (shifting !== undefined && live.alias !== undefined && servesShift(live.alias, shifting)) {
+    // At 100 % the alias serves the shifted build, before the ledger records it live.
+    if (shifting.percent >= 100) {
+      const matches = live.codeSha256 === undefined ? undefined : live.codeSha256 === shifting.codeSha256;
+      if (matches === false)
+        drift.push(
+          `version ${shifting.newVersion} holds code ${live.codeSha256}, not the shifted ${shifting.codeSha256}`,
+        );
+      return {
+        expectedVersion: shifting.newVersion,
+        ...(matches === undefined ? {} : { checksumMatches: matches }),
+        drift,
+      };
+    }
+    // Below 100 % the primary is the stable version: checked as usual, its routing is the shift's.
+    return assessTarget(targetId, aliasName, { ...live, alias: { ...live.alias, routing: {} } }, current);
+  }
   const expected = current?.targets[targetId];
   const alias = live.alias;
   if (current === undefined) {
@@ -59,4 +87,19 @@ export function assessTarget(
     ...(checksumMatches === undefined ? {} : { checksumMatches }),
     drift,
   };
+}
+
+/** True when the alias is exactly where the shift put it (weights within half a percent). */
+function servesShift(alias: AliasState, shifting: ShiftingTarget): boolean {
+  const routes = Object.entries(alias.routing);
+  if (shifting.percent >= 100) return alias.functionVersion === shifting.newVersion && routes.length === 0;
+  if (shifting.percent <= 0) return alias.functionVersion === shifting.stableVersion && routes.length === 0;
+  const [route] = routes;
+  return (
+    alias.functionVersion === shifting.stableVersion &&
+    routes.length === 1 &&
+    route !== undefined &&
+    route[0] === shifting.newVersion &&
+    Math.abs(route[1] * 100 - shifting.percent) < 0.5
+  );
 }

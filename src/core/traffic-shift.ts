@@ -554,3 +554,47 @@ export function describeWeights(state: ShiftState): Record<string, number> {
   });
   return weights;
 }
+
+/** An in-flight shift as `ferry status` shows it: where it is, what each target serves, the gates. */
+export interface ShiftSummary {
+  readonly id: string;
+  readonly build: string;
+  readonly policy: string;
+  readonly phase: ShiftPhase;
+  /** 1-based. */
+  readonly wave: number;
+  readonly waves: number;
+  readonly startedAt: string;
+  /** Target id → the new version's percentage on it now. */
+  readonly weights: Readonly<Record<string, number>>;
+  /** When the current step or bake ends; absent while a hook decides. */
+  readonly nextStepAt?: string;
+  /** The gates as last read, and when. */
+  readonly gates: {
+    readonly alarms: readonly AlarmReading[];
+    readonly analysis?: AnalysisResult;
+    readonly readAt?: string;
+  };
+}
+
+/** The summary of a shift still in flight; undefined once it ended. */
+export function summarizeShift(state: ShiftState): ShiftSummary | undefined {
+  if (state.status !== ShiftStatus.InFlight) return undefined;
+  const next = nextStepAt(state);
+  return {
+    id: state.id,
+    build: state.build,
+    policy: state.settings.policy.name,
+    phase: state.position.phase,
+    wave: state.position.wave + 1,
+    waves: state.waves.length,
+    startedAt: state.startedAt,
+    weights: describeWeights(state),
+    ...(next ? { nextStepAt: next } : {}),
+    gates: {
+      alarms: state.gates?.alarms ?? [],
+      ...(state.gates?.analysis ? { analysis: state.gates.analysis } : {}),
+      ...(state.gates?.at ? { readAt: state.gates.at } : {}),
+    },
+  };
+}

@@ -6,14 +6,16 @@
 import pLimit from 'p-limit';
 import { translateAwsError } from '../aws/sdk-errors.js';
 import type { Target } from '../core/config.js';
-import { assessTarget } from '../core/drift.js';
+import { assessTarget, type ShiftingTarget } from '../core/drift.js';
 import { describeError, type ErrorKind, InputError, isFerryError } from '../core/errors.js';
 import type { CurrentState } from '../core/ledger-model.js';
 import { buildSessionName } from '../core/session-name.js';
 import { didYouMean } from '../core/suggest.js';
+import { type ShiftSummary, summarizeShift } from '../core/traffic-shift.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { parseVersionDescription } from './deploy-target.js';
 import { readCurrent } from './ledger.js';
+import { readShift } from './traffic-store.js';
 
 export interface StatusRequest {
   readonly app?: string;
@@ -58,6 +60,8 @@ export interface StageStatusRow {
   readonly drift: readonly string[];
   readonly lastFailureAt?: string;
   readonly rolledBackFrom?: string;
+  /** A traffic shift in flight: the build being shifted in, the weights, the next step, the gates. */
+  readonly shift?: ShiftSummary;
   readonly targets: readonly TargetStatusRow[];
 }
 
@@ -84,11 +88,24 @@ export async function readStatus(runtime: Runtime, req: StatusRequest): Promise<
       if (targets.length === 0) continue;
       rows.push(
         (async () => {
-          const current = await readCurrent(runtime, app.name, stage.name);
+          const [current, shift] = await Promise.all([
+            readCurrent(runtime, app.name, stage.name),
+            readShift(runtime, app.name, stage.name),
+          ]);
+          const summary = shift ? summarizeShift(shift.value) : undefined;
+          const shifting = (t: Target): ShiftingTarget | undefined => {
+            const versions = summary ? shift?.value.targets[t.id] : undefined;
+            return versions && summary && shift
+              ? { ...versions, percent: summary.weights[t.id] ?? 0, codeSha256: shift.value.codeSha256 }
+              : undefined;
+          };
           const targetRows = await Promise.all(
-            targets.map((t) => limit(() => readTarget(runtime, app.name, t, current))),
+            targets.map((t) => limit(() => readTarget(runtime, app.name, t, current, shifting(t)))),
           );
-          return toStageRow(app.name, stage.name, current, targetRows, now);
+          return {
+            ...toStageRow(app.name, stage.name, current, targetRows, now),
+            ...(summary ? { shift: summary } : {}),
+          };
         })(),
       );
     }
@@ -101,6 +118,7 @@ async function readTarget(
   app: string,
   target: Target,
   current: CurrentState | undefined,
+  shifting: ShiftingTarget | undefined,
 ): Promise<TargetStatusRow> {
   const base = {
     targetId: target.id,
@@ -120,6 +138,7 @@ async function readTarget(
       target.alias,
       { ...(alias ? { alias } : {}), ...(version ? { codeSha256: version.codeSha256 } : {}) },
       current,
+      shifting,
     );
     const described = parseVersionDescription(version?.description);
     return {

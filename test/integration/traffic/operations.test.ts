@@ -93,6 +93,47 @@ describe('traffic shifts with the rest of ferry, over HTTP', () => {
     expect(await t.served()).toEqual(['1', '1', '1']);
   });
 
+  it('ferry status shows an in-flight shift: the weights, the next step time and the gates', async () => {
+    const t = await start(trafficConfig({ prod: { policy: 'Canary10Percent5Minutes', alarms: ['orders-5xx'] } }));
+    await t.alarmEverywhere('orders-5xx', 'OK');
+    await t.deployStable();
+    await t.upload('2', await makeFunctionZip('2'));
+    await t.tick(1);
+    const shift = await t.shift();
+    const next = new Date(Date.parse(shift?.position.since ?? '') + 5 * MINUTE).toISOString();
+    const compact = await ferry(t, 'status');
+    expect(compact.stdout).toContain('1 v1');
+    expect(compact.stdout).toContain('→2 10%');
+    expect(compact.stdout).toContain(
+      `orders prod: shifting build 2 (Canary10Percent5Minutes, wave 1 of 1): 10% on 3 target(s); next step at ${next}; alarm orders-5xx (444444444444/eu-west-1) OK;`,
+    );
+    // ferry's own routing is not drift.
+    expect(compact.stdout).not.toContain('DRIFT');
+    expect(compact.stdout).not.toContain('routes 10%');
+    const wide = await ferry(t, 'status', '--app', 'orders');
+    expect(wide.stdout.split('\n').filter((line) => line.includes('shifting to 2: 10%'))).toHaveLength(3);
+    const json = JSON.parse((await ferry(t, 'status', '--json')).stdout) as {
+      rows: { stage: string; shift?: Record<string, unknown> }[];
+    };
+    expect(json.rows.find((r) => r.stage === 'prod')?.shift).toMatchObject({
+      build: '2',
+      policy: 'Canary10Percent5Minutes',
+      phase: 'shifting',
+      nextStepAt: next,
+      weights: {
+        '444444444444/eu-west-1/orders:live': 10,
+        '555555555555/eu-west-1/orders:live': 10,
+        '666666666666/eu-west-1/orders:live': 10,
+      },
+      gates: { alarms: expect.arrayContaining([{ name: 'orders-5xx (555555555555/eu-west-1)', state: 'OK' }]) },
+    });
+    // Once the shift is over, status shows the stage live on the new build and no shift.
+    await t.tick(4);
+    const after = await ferry(t, 'status');
+    expect(after.stdout).not.toContain('shifting');
+    expect(after.stdout).toContain('2 v2');
+  });
+
   it('--ignore-alarms ships through a firing alarm and --traffic allAtOnce moves at once, each recorded with the caller', async () => {
     const t = await start(
       trafficConfig({ prod: { policy: 'Canary10Percent5Minutes', alarms: ['orders-5xx'] }, uploadsTo: 'staging' }),
