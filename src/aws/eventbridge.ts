@@ -1,11 +1,12 @@
 /**
  * The EventBridge adapter: ferry's deployment notifications on the tooling account's default bus
  * (source `ferry`). PutEvents answers 200 even when entries failed, so FailedEntryCount is checked
- * and the failed entries retried once when the failure is transient. The only place that sends
- * EventBridge commands.
+ * and the entries EventBridge refused are returned with their error code and whether a retry may
+ * succeed (engine/notify.ts retries those). A failed call throws (throttling as ThrottledError).
+ * The only place that sends EventBridge commands.
  */
 import { type EventBridgeClient, EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { AccessError, InternalError } from '../core/errors.js';
+import { AccessError, isThrottlingAwsError, ThrottledError } from '../core/errors.js';
 
 export const FERRY_EVENT_SOURCE = 'ferry';
 
@@ -15,8 +16,17 @@ export interface FerryEvent {
   readonly resources?: readonly string[];
 }
 
+export interface RefusedEvent {
+  readonly event: FerryEvent;
+  readonly code: string;
+  readonly message: string;
+  /** InternalFailure and ThrottlingException: the same entry may be accepted later. */
+  readonly retryable: boolean;
+}
+
 export interface EventsPort {
-  publish(events: readonly FerryEvent[]): Promise<void>;
+  /** Sends the events; answers those EventBridge refused (empty when every entry was accepted). */
+  publish(events: readonly FerryEvent[]): Promise<readonly RefusedEvent[]>;
 }
 
 /** PutEvents takes 1–10 entries per call. */
@@ -24,7 +34,7 @@ const ENTRIES_PER_CALL = 10;
 const RETRYABLE = new Set(['InternalFailure', 'ThrottlingException']);
 
 export function createEventsPort(client: EventBridgeClient, eventBusName = 'default'): EventsPort {
-  const send = async (events: readonly FerryEvent[]) => {
+  const send = async (events: readonly FerryEvent[]): Promise<RefusedEvent[]> => {
     const out = await client.send(
       new PutEventsCommand({
         Entries: events.map((e) => ({
@@ -39,26 +49,26 @@ export function createEventsPort(client: EventBridgeClient, eventBusName = 'defa
     // Entries answer in request order: a failed entry carries an ErrorCode.
     return (out.Entries ?? []).flatMap((entry, i) => {
       const event = events[i];
-      return entry.ErrorCode && event ? [{ event, code: entry.ErrorCode, message: entry.ErrorMessage ?? '' }] : [];
+      return entry.ErrorCode && event
+        ? [
+            {
+              event,
+              code: entry.ErrorCode,
+              message: entry.ErrorMessage ?? '',
+              retryable: RETRYABLE.has(entry.ErrorCode),
+            },
+          ]
+        : [];
     });
   };
   return {
     async publish(events) {
+      const refused: RefusedEvent[] = [];
       try {
         for (let i = 0; i < events.length; i += ENTRIES_PER_CALL) {
-          let failed = await send(events.slice(i, i + ENTRIES_PER_CALL));
-          const retry = failed.filter((f) => RETRYABLE.has(f.code));
-          if (retry.length > 0) {
-            failed = [...failed.filter((f) => !RETRYABLE.has(f.code)), ...(await send(retry.map((f) => f.event)))];
-          }
-          if (failed.length > 0) {
-            throw new InternalError(
-              'EVENTS_NOT_PUBLISHED',
-              `EventBridge refused ${failed.length} of ferry's notification(s) on bus ${eventBusName}: ${failed.map((f) => `${f.code}: ${f.message}`).join('; ')}.`,
-              { context: { failed: failed.length, eventBusName } },
-            );
-          }
+          refused.push(...(await send(events.slice(i, i + ENTRIES_PER_CALL))));
         }
+        return refused;
       } catch (error) {
         if (
           error instanceof EventBridgeServiceException &&
@@ -68,6 +78,16 @@ export function createEventsPort(client: EventBridgeClient, eventBusName = 'defa
             'EVENTS_ACCESS_DENIED',
             `ferry's role may not call events:PutEvents on bus ${eventBusName}: ${error.message}. serverless.yml grants it on the default bus.`,
             { cause: error, context: { eventBusName } },
+          );
+        }
+        if (isThrottlingAwsError(error)) {
+          throw new ThrottledError(
+            'EVENTS_THROTTLED',
+            `EventBridge throttled PutEvents on bus ${eventBusName}; ferry retries.`,
+            {
+              cause: error,
+              context: { eventBusName },
+            },
           );
         }
         throw error;

@@ -35,6 +35,7 @@ import type { DeployLog } from './deploy-log.js';
 import { deployToTargets, deployToTargetsWithin, type TargetOutcome, TargetStatus } from './deploy-stage.js';
 import { logLeaseLost, withLease } from './lease.js';
 import { readCurrent, recordAttempt, startAttempt } from './ledger.js';
+import { publishNotifications } from './notify.js';
 import type { PreparedArtifact } from './prepare-artifact.js';
 import { type PruneResult, pruneTarget } from './prune.js';
 import { dispatchShards } from './stage-shards.js';
@@ -131,6 +132,30 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
       }
       const settings = resolveShiftSettings(req.app.traffic[stage], req.trafficRule, req.overrides);
       const shifting = !isAllAtOnce(settings.policy);
+      const notify = (state: string, percent: number, detail: string) =>
+        publishNotifications(
+          runtime,
+          log,
+          { app: req.app.name, stage, build: artifact.build, deploymentId: attempt.id },
+          [
+            {
+              app: req.app.name,
+              stage,
+              build: artifact.build,
+              deploymentId: attempt.id,
+              policy: settings.policy.name,
+              state,
+              percent,
+              targets: req.targets.length,
+              detail,
+              at: new Date(runtime.now()).toISOString(),
+              trigger: req.trigger,
+              caller: req.caller,
+            },
+          ],
+        );
+      // A shift publishes its own notifications (traffic.ts); all at once, the stage publishes them.
+      if (!shifting) await notify('started', 0, `${settings.policy.name} to ${req.targets.length} target(s)`);
       const known = knownVersionsFor(current, artifact);
       // In Lambda, an all-at-once stage may go past this invocation: split up front when large, and
       // hand the rest over when time runs out. (A traffic shift needs every version in one place.)
@@ -220,6 +245,11 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
           : order.reason,
       );
       await recordAttempt(runtime, entry);
+      await notify(
+        failed.length > 0 ? 'failed' : 'succeeded',
+        failed.length > 0 ? 0 : 100,
+        entry.reason ?? `${artifact.build} serves 100%`,
+      );
       const pruned = failed.length === 0 ? await pruneDeployed(runtime, log, req, outcomes) : [];
       return {
         stage,

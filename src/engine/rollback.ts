@@ -30,6 +30,7 @@ import type { DeployLog } from './deploy-log.js';
 import { parseVersionDescription } from './deploy-target.js';
 import { logLeaseLost, withLease } from './lease.js';
 import { readCurrent, readHistory, recordAttempt, resolveCaller, startAttempt } from './ledger.js';
+import { publishNotifications } from './notify.js';
 import { advanceHeldShift } from './traffic.js';
 import { readShift } from './traffic-store.js';
 
@@ -155,6 +156,22 @@ export async function rollback(runtime: Runtime, log: DeployLog, req: RollbackRe
         reason,
       };
       await recordAttempt(runtime, entry);
+      if (status !== RollbackStatus.Unchanged) {
+        const scope = { app: app.name, stage: stage.name, build: planned.toBuild, deploymentId: entry.id };
+        await publishNotifications(runtime, log, scope, [
+          {
+            ...scope,
+            policy: 'rollback',
+            state: failed.length > 0 ? 'failed' : 'rolled-back',
+            percent: failed.length > 0 ? 0 : 100,
+            ...(planned.fromBuild ? { fromBuild: planned.fromBuild } : {}),
+            detail: reason,
+            at: entry.endedAt,
+            trigger: req.trigger,
+            caller,
+          },
+        ]);
+      }
       log[failed.length > 0 ? 'error' : 'info'](`rollback ${status}`, {
         app: app.name,
         stage: stage.name,

@@ -30,11 +30,12 @@ import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
 import { logLeaseLost, withLease } from './lease.js';
 import { updateCurrent, writeEntry } from './ledger.js';
+import { DEPLOYMENT_DETAIL_TYPE, publishNotifications } from './notify.js';
 import { readGates } from './traffic-gates.js';
 import { applyShiftActions, describeMoveFailures } from './traffic-moves.js';
 import { readShift, readTrafficIndex, updateTrafficIndex, writeShift } from './traffic-store.js';
 
-export const SHIFT_DETAIL_TYPE = 'ferry deployment state change';
+export const SHIFT_DETAIL_TYPE = DEPLOYMENT_DETAIL_TYPE;
 
 export interface ShiftCommand {
   readonly kind: 'continue' | 'abort';
@@ -202,36 +203,28 @@ export async function publishShiftEvents(
   state: ShiftState,
   events: readonly ShiftEvent[],
 ): Promise<void> {
-  try {
-    await runtime.events.publish(
-      events.map((e) => ({
-        detailType: SHIFT_DETAIL_TYPE,
-        detail: {
-          app: state.app,
-          stage: state.stage,
-          build: state.build,
-          shiftId: state.id,
-          policy: state.settings.policy.name,
-          state: e.state,
-          percent: e.percent,
-          wave: e.wave + 1,
-          waves: state.waves.length,
-          detail: e.detail,
-          ...(e.code ? { code: e.code } : {}),
-          at: e.at,
-          trigger: state.trigger,
-          caller: state.caller,
-        },
-      })),
-    );
-  } catch (error) {
-    log.warn('traffic notification not published', {
+  await publishNotifications(
+    runtime,
+    log,
+    { app: state.app, stage: state.stage, build: state.build, deploymentId: state.id },
+    events.map((e) => ({
       app: state.app,
       stage: state.stage,
+      build: state.build,
+      deploymentId: state.id,
       shiftId: state.id,
-      reason: describeError(error),
-    });
-  }
+      policy: state.settings.policy.name,
+      state: e.state,
+      percent: e.percent,
+      wave: e.wave + 1,
+      waves: state.waves.length,
+      detail: e.detail,
+      ...(e.code ? { code: e.code } : {}),
+      at: e.at,
+      trigger: state.trigger,
+      caller: state.caller,
+    })),
+  );
 }
 
 const END_OUTCOME: Record<Exclude<ShiftStatus, 'in-flight'>, LedgerEntry['outcome']> = {

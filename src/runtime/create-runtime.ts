@@ -153,7 +153,8 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     identifyCaller: () => getCallerIdentity(stsClient),
     lambdaFor,
     cloudwatchFor,
-    events: createEventsPort(new EventBridgeClient({ ...options.sdk, region: config.region })),
+    // One attempt per call: engine/notify.ts retries on ferry's clock (never multiplied by the SDK's).
+    events: createEventsPort(new EventBridgeClient({ ...options.sdk, region: config.region, maxAttempts: 1 })),
     now,
     sleep,
     random,

@@ -1,8 +1,8 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, EventBridgeServiceException, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEventsPort } from '../../../src/aws/eventbridge.js';
-import { InternalError } from '../../../src/core/errors.js';
+import { AccessError, ThrottledError } from '../../../src/core/errors.js';
 
 const eb = mockClient(EventBridgeClient);
 // Test files share a worker's modules (vitest.config.ts): give the client's real send back.
@@ -28,25 +28,46 @@ describe('EventBridge adapter', () => {
     });
   });
 
-  it('retries a throttled entry once, and fails naming what EventBridge refused', async () => {
-    eb.on(PutEventsCommand)
-      .resolvesOnce({
-        FailedEntryCount: 1,
-        Entries: [{ EventId: 'a' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }],
-      })
-      .resolvesOnce({ FailedEntryCount: 0, Entries: [{ EventId: 'b' }] });
-    await port.publish([event(1), event(2)]);
-    expect(eb.commandCalls(PutEventsCommand)[1]?.args[0].input.Entries?.[0]?.Detail).toBe('{"n":2}');
-
-    eb.reset();
+  it('answers the entries EventBridge refused, saying which a retry may fix', async () => {
     eb.on(PutEventsCommand).resolves({
-      FailedEntryCount: 1,
-      Entries: [{ ErrorCode: 'MalformedDetail', ErrorMessage: 'bad' }],
+      FailedEntryCount: 2,
+      Entries: [
+        { EventId: 'a' },
+        { ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' },
+        { ErrorCode: 'MalformedDetail', ErrorMessage: 'bad' },
+      ],
     });
-    const error = await port.publish([event(3)]).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InternalError);
-    expect((error as InternalError).message).toMatch(
-      /refused 1 of ferry's notification\(s\) on bus default: MalformedDetail: bad/,
+    const refused = await port.publish([event(1), event(2), event(3)]);
+    expect(refused).toEqual([
+      { event: event(2), code: 'ThrottlingException', message: 'slow down', retryable: true },
+      { event: event(3), code: 'MalformedDetail', message: 'bad', retryable: false },
+    ]);
+    expect(eb).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+  });
+
+  it('a throttled call is a ThrottledError (transient); access denied names the grant', async () => {
+    eb.on(PutEventsCommand).rejectsOnce(
+      new EventBridgeServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'Rate exceeded',
+      }),
     );
+    const throttled = await port.publish([event(1)]).catch((e: unknown) => e);
+    expect(throttled).toBeInstanceOf(ThrottledError);
+    expect((throttled as ThrottledError).code).toBe('EVENTS_THROTTLED');
+    eb.reset();
+    eb.on(PutEventsCommand).rejects(
+      new EventBridgeServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'not authorized',
+      }),
+    );
+    const denied = await port.publish([event(1)]).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(AccessError);
+    expect((denied as AccessError).message).toMatch(/may not call events:PutEvents on bus default/);
   });
 });

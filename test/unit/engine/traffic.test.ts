@@ -90,10 +90,11 @@ const aliases = (stage = 'prod') =>
 const shift = () => world.readJson<ShiftState>('ledger/orders/prod/traffic.json');
 const current = (stage = 'prod') => world.readJson<CurrentState>(`ledger/orders/${stage}/current.json`);
 const entries = (stage = 'prod') => world.docs<LedgerEntry>(`ledger/orders/${stage}/entries/`);
-/** The states of ferry's notifications, as EventBridge accepted them. */
-const eventStates = () =>
+/** The states of ferry's notifications about a build, as EventBridge accepted them. */
+const eventStates = (build?: string) =>
   world.world.sandbox.eventbridge
     .captured({ source: 'ferry' })
+    .filter((e) => (build === undefined ? e.detail.build !== '1' : e.detail.build === build))
     .map((e) => String((e.detail as { state?: unknown }).state));
 const requests = () => world.world.sandbox.requests();
 const tick = async (minutes = 1) => {
