@@ -6,9 +6,11 @@
  * write leaves the moves pending, and the next tick applies them before deciding anything else.
  * No Lambda waits through a step: the one-minute tick (handlers/traffic-tick.ts) comes back.
  */
+import pLimit from 'p-limit';
 import type { Target } from '../core/config.js';
 import { describeError, isFerryError, isTransient } from '../core/errors.js';
 import { type LedgerEntry, LedgerOutcome, type LedgerTarget } from '../core/ledger-model.js';
+import { shouldPrune } from '../core/prune-plan.js';
 import { buildSessionName } from '../core/session-name.js';
 import {
   clearPending,
@@ -31,6 +33,7 @@ import type { DeployLog } from './deploy-log.js';
 import { logLeaseLost, withLease } from './lease.js';
 import { updateCurrent, writeEntry } from './ledger.js';
 import { DEPLOYMENT_DETAIL_TYPE, publishNotifications } from './notify.js';
+import { pruneTarget } from './prune.js';
 import { readGates } from './traffic-gates.js';
 import { applyShiftActions, describeMoveFailures } from './traffic-moves.js';
 import { readShift, readTrafficIndex, updateTrafficIndex, writeShift } from './traffic-store.js';
@@ -255,8 +258,36 @@ async function finishShift(
     await updateCurrent(runtime, entry);
     await writeShift(runtime, { ...state, endEntryId: entry.id, seq: state.seq + 1 }, etag);
     logPosition(log, state);
+    if (state.status === ShiftStatus.Succeeded) await pruneShifted(runtime, log, state);
   }
   await updateTrafficIndex(runtime, state.app, state.stage, { remove: state.id });
+}
+
+/**
+ * After a shift completed at 100 %, old versions are pruned as after an all-at-once deployment:
+ * never the new version, nor the stable one it replaced (the rollback target), nor any version an
+ * alias points or routes to. Best effort: a failure is logged, the shift stands.
+ */
+async function pruneShifted(runtime: Runtime, log: DeployLog, state: ShiftState): Promise<void> {
+  const keep = runtime.config.apps[state.app]?.keepVersions;
+  if (keep === undefined) return;
+  const targets = stageTargets(runtime, state.app, state.stage);
+  const session = buildSessionName(state.app, state.build);
+  const limit = pLimit(runtime.config.concurrency);
+  await Promise.all(
+    Object.values(state.targets).map((t) =>
+      limit(async () => {
+        const target = targets.get(t.targetId);
+        if (!target || !shouldPrune(t.newVersion, keep)) return;
+        try {
+          const lambda = await runtime.lambdaFor(target, session);
+          await pruneTarget(lambda, target, keep, [t.stableVersion], log);
+        } catch (error) {
+          log.warn('pruning failed; the deployment stands', { target: t.targetId, reason: describeError(error) });
+        }
+      }),
+    ),
+  );
 }
 
 export function buildShiftEntry(

@@ -14,7 +14,11 @@ import { makeZip } from '../../support/zips.js';
 const BUCKET = 'ferry-artifacts-111111111111';
 const MINUTE = 60_000;
 const PROD_ACCOUNTS = ['444444444444', '555555555555', '666666666666'];
-const raw = (traffic: Record<string, unknown>, promotionTraffic?: Record<string, unknown>) => ({
+const raw = (
+  traffic: Record<string, unknown>,
+  promotionTraffic?: Record<string, unknown>,
+  appExtra: Record<string, unknown> = {},
+) => ({
   artifactBucket: BUCKET,
   region: 'eu-west-1',
   externalId: 'ferry-ext',
@@ -29,6 +33,7 @@ const raw = (traffic: Record<string, unknown>, promotionTraffic?: Record<string,
       },
       traffic: { prod: traffic },
       promotions: [{ from: 'dev', to: 'prod', ...(promotionTraffic ? { traffic: promotionTraffic } : {}) }],
+      ...appExtra,
     },
   },
 });
@@ -40,10 +45,11 @@ let log: ReturnType<typeof recordLog>;
 async function setup(
   traffic: Record<string, unknown>,
   promotionTraffic?: Record<string, unknown>,
-  options: { run?: boolean } = {},
+  options: { run?: boolean; keepVersions?: number } = {},
 ) {
-  const config = parseConfig(raw(traffic, promotionTraffic));
-  world = await startUnitWorld(raw(traffic, promotionTraffic), {
+  const extra = options.keepVersions ? { keepVersions: options.keepVersions } : {};
+  const config = parseConfig(raw(traffic, promotionTraffic, extra));
+  world = await startUnitWorld(raw(traffic, promotionTraffic, extra), {
     lambda: { executeHandlers: options.run ?? false, weightedRouting: 'even' },
   });
   log = recordLog();
@@ -251,6 +257,29 @@ describe('traffic shifts', () => {
       expect(sandbox.requests({ service: 'lambda', accountId, operation: 'UpdateAlias' })).toEqual([]);
     }
     expect(shift()?.reason).toMatch(/before-traffic hook failed: the new version failed on 3 of 3 target/);
+  });
+
+  it('prunes old versions once a shift completes at 100%, never while routing is in flight', async () => {
+    await setup({ policy: 'Canary10Percent5Minutes', analysis: { enabled: false } }, undefined, { keepVersions: 1 });
+    await withStable();
+    await deploy('2');
+    await tick(5);
+    expect(aliases()).toEqual(['2', '2', '2']);
+    await deploy('3');
+    const versions = () =>
+      targetsOf().map((t) =>
+        world
+          .fn(t)
+          .versions.map((v) => v.version)
+          .join(','),
+      );
+    // Mid-shift: the stable version (2), the new one (3), and even the oldest stay.
+    expect(versions()).toEqual(['1,2,3', '1,2,3', '1,2,3']);
+    await tick(5);
+    expect(aliases()).toEqual(['3', '3', '3']);
+    // At 100%: version 1 goes; 2 (the stable version, the rollback target) and 3 stay.
+    expect(versions()).toEqual(['2,3', '2,3', '2,3']);
+    expect(log.lines.filter((l) => l.message === 'pruned old versions')).toHaveLength(3);
   });
 
   it('refuses weighted routing between versions with different roles, moving no traffic', async () => {
