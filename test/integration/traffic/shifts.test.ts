@@ -29,7 +29,10 @@ async function start(prod: Record<string, unknown>) {
 }
 
 describe('traffic shifts over HTTP', () => {
-  it('canary: 10% for 5 minutes, then 100%; the stage goes live at 100% and every state is notified', async () => {
+  // Tests that invoke the functions run their handlers in child processes: slow on a busy machine.
+  it('canary: 10% for 5 minutes, then 100%; the stage goes live at 100% and every state is notified', {
+    timeout: 120_000,
+  }, async () => {
     const t = await start({ policy: 'Canary10Percent5Minutes', analysis: { enabled: false } });
     await t.upload('2', await makeFunctionZip('2'));
     expect(await t.served()).toEqual(['1 {"2":0.1}', '1 {"2":0.1}', '1 {"2":0.1}']);
@@ -102,7 +105,9 @@ describe('traffic shifts over HTTP', () => {
     expect(await t.served()).toEqual(['1', '1', '1']);
   });
 
-  it('the built-in analysis rolls back a version whose handler throws, from real invocations through the alias', async () => {
+  it('the built-in analysis rolls back a version whose handler throws, from real invocations through the alias', {
+    timeout: 120_000,
+  }, async () => {
     const t = await start({ policy: { canary: { percent: 50, minutes: 5 } }, analysis: { minInvocations: 10 } });
     await t.upload('2', await makeFailingFunctionZip('2'));
     expect(await t.served()).toEqual(['1 {"2":0.5}', '1 {"2":0.5}', '1 {"2":0.5}']);
