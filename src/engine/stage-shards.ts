@@ -22,6 +22,7 @@ import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
 import { releaseSharedLease } from './lease.js';
 import { updateCurrent, writeEntry } from './ledger.js';
+import { publishNotifications } from './notify.js';
 
 export type ShardsPort = NonNullable<Runtime['shards']>;
 
@@ -243,12 +244,14 @@ export async function aggregateDeployment(
         : `deployed in ${manifest.shards.length} shard(s), ${records.reduce((n, r) => n + (r?.invocations ?? 0), 0)} invocation(s)`,
     ...(manifest.forced ? { forced: manifest.forced } : {}),
   };
+  let recordedHere = true;
   try {
     await writeEntry(runtime, entry);
   } catch (error) {
     // Another shard (or a duplicate event) recorded it first: never a second entry. Folding it into
     // the current state again is harmless (same build, same versions) and finishes a fold that crashed.
     if (!(isFerryError(error) && error.code === 'LEDGER_ENTRY_EXISTS')) throw error;
+    recordedHere = false;
   }
   await updateCurrent(runtime, entry);
   const released = await releaseSharedLease(runtime, {
@@ -256,6 +259,29 @@ export async function aggregateDeployment(
     stage: manifest.stage,
     owner: manifest.leaseOwner,
   });
+  // The stage published `started` when it handed off; the invocation that records the deployment
+  // publishes how it ended (a duplicate that found the entry written publishes nothing).
+  if (recordedHere) {
+    const scope = {
+      app: manifest.app,
+      stage: manifest.stage,
+      build: manifest.build,
+      deploymentId: manifest.deploymentId,
+    };
+    await publishNotifications(runtime, log, scope, [
+      {
+        ...scope,
+        policy: 'allAtOnce',
+        state: failed.length > 0 ? 'failed' : 'succeeded',
+        percent: failed.length > 0 ? 0 : 100,
+        targets: result.targets.length,
+        detail: entry.reason,
+        at: entry.endedAt,
+        trigger: manifest.trigger,
+        caller: manifest.caller,
+      },
+    ]);
+  }
   log.info('sharded deployment recorded', {
     app: manifest.app,
     stage: manifest.stage,

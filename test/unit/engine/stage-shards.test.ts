@@ -163,6 +163,13 @@ describe('a stage that outlasts its invocation', () => {
     expect([...perFunction().values()].every((n) => n === 1)).toBe(true);
     expect(codeUpdates).toHaveLength(9);
     expect(entries()).toHaveLength(1);
+    // One `started` when the stage handed off, one `succeeded` from the invocation that recorded it:
+    // the duplicates publish nothing.
+    const notices = world.world.sandbox.eventbridge.captured({ source: 'ferry' }).map((e) => e.detail);
+    expect(notices).toMatchObject([
+      { state: 'started', build: '1', deploymentId: entries()[0]?.id },
+      { state: 'succeeded', build: '1', deploymentId: entries()[0]?.id, percent: 100, targets: 9 },
+    ]);
   });
 
   it('ignores a stale event of a segment that already handed over', async () => {
