@@ -83,6 +83,68 @@ export interface LedgerEntry {
   readonly overrides?: readonly { readonly at: string; readonly caller: string; readonly what: string }[];
 }
 
+/** What one attempt's ledger entry says; optional facts that are absent are left out of the entry. */
+export interface EntryFacts {
+  readonly attempt: { readonly id: string; readonly startedAt: string };
+  readonly app: string;
+  readonly stage: string;
+  readonly build: string;
+  readonly codeSha256?: string;
+  readonly source?: LedgerSource;
+  /** Default none: the attempt stopped before any target (skipped, rejected, failed early). */
+  readonly targets?: readonly LedgerTarget[];
+  readonly trigger: Trigger;
+  readonly caller: string;
+  readonly pipeline?: PipelineContext;
+  readonly endedAt: string;
+  readonly outcome: LedgerOutcome;
+  readonly reason?: string;
+  readonly code?: string;
+  readonly forced?: readonly string[];
+  readonly shift?: LedgerEntry['shift'];
+  readonly overrides?: LedgerEntry['overrides'];
+}
+
+/**
+ * The one place a ledger entry is assembled, so every writer (deploys, skips, rejections,
+ * rollbacks, adoptions) records the same shape: no undefined fields, and no empty lists for
+ * `forced` or `overrides`.
+ */
+export function buildLedgerEntry(facts: EntryFacts): LedgerEntry {
+  const { attempt, targets, codeSha256, source, pipeline, reason, code, forced, shift, overrides, ...rest } = facts;
+  return {
+    schema: 1,
+    id: attempt.id,
+    app: rest.app,
+    stage: rest.stage,
+    build: rest.build,
+    ...(codeSha256 === undefined ? {} : { codeSha256 }),
+    ...(source === undefined ? {} : { source }),
+    targets: targets ?? [],
+    trigger: rest.trigger,
+    caller: rest.caller,
+    ...(pipeline === undefined ? {} : { pipeline }),
+    startedAt: attempt.startedAt,
+    endedAt: rest.endedAt,
+    outcome: rest.outcome,
+    ...(reason === undefined ? {} : { reason }),
+    ...(code === undefined ? {} : { code }),
+    ...(forced === undefined ? {} : { forced }),
+    ...(shift === undefined ? {} : { shift }),
+    ...(overrides === undefined || overrides.length === 0 ? {} : { overrides }),
+  };
+}
+
+/** Where an artifact object is, as the ledger records it (the version id only when the bucket has one). */
+export function describeSource(location: LedgerSource): LedgerSource {
+  return {
+    bucket: location.bucket,
+    key: location.key,
+    ...(location.versionId ? { versionId: location.versionId } : {}),
+    ...(location.region ? { region: location.region } : {}),
+  };
+}
+
 export interface CurrentState {
   readonly schema: 1;
   readonly app: string;

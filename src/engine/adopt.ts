@@ -8,7 +8,7 @@
 import { type AdoptionPlan, type LiveAlias, planAdoption } from '../core/adopt-plan.js';
 import { findStage } from '../core/config.js';
 import { InputError } from '../core/errors.js';
-import { type LedgerEntry, LedgerOutcome, Trigger } from '../core/ledger-model.js';
+import { buildLedgerEntry, LedgerOutcome, Trigger } from '../core/ledger-model.js';
 import { didYouMean } from '../core/suggest.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
@@ -72,9 +72,8 @@ export async function adopt(runtime: Runtime, log: DeployLog, req: AdoptRequest)
       continue;
     }
     const attempt = startAttempt(runtime);
-    const entry: LedgerEntry = {
-      schema: 1,
-      ...attempt,
+    const entry = buildLedgerEntry({
+      attempt,
       app: row.app,
       stage: row.stage,
       build: plan.build,
@@ -94,7 +93,7 @@ export async function adopt(runtime: Runtime, log: DeployLog, req: AdoptRequest)
       endedAt: new Date(runtime.now()).toISOString(),
       outcome: LedgerOutcome.Adopted,
       reason: `adopted as ${row.stage}'s starting point: the versions its aliases served, never deployed by ferry`,
-    };
+    });
     const after = await recordAttempt(runtime, entry);
     const overtaken = after?.lastEntryId !== entry.id;
     log.info(overtaken ? 'adoption overtaken' : 'stage adopted', {

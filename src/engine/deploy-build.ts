@@ -14,7 +14,7 @@ import {
   isFerryError,
   isTransient,
 } from '../core/errors.js';
-import { type LedgerEntry, LedgerOutcome, Trigger } from '../core/ledger-model.js';
+import { buildLedgerEntry, LedgerOutcome, Trigger } from '../core/ledger-model.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { type BuildDeployRequest, type BuildDeployResult, BuildStatus } from './build-request.js';
 import type { DeployLog } from './deploy-log.js';
@@ -198,23 +198,23 @@ async function recordRefusal(
           error,
         });
       } else {
-        await recordAttempt(runtime, {
-          schema: 1,
-          id: startAttempt(runtime).id,
-          app: request.app.name,
-          stage,
-          build: request.build,
-          source,
-          targets: [],
-          trigger: request.trigger,
-          caller: ctx.caller,
-          ...(request.pipeline ? { pipeline: request.pipeline } : {}),
-          startedAt: ctx.attempt.startedAt,
-          endedAt: new Date(runtime.now()).toISOString(),
-          outcome: LedgerOutcome.Failed,
-          reason: describeError(error),
-          ...(isFerryError(error) ? { code: error.code } : {}),
-        });
+        await recordAttempt(
+          runtime,
+          buildLedgerEntry({
+            attempt: { id: startAttempt(runtime).id, startedAt: ctx.attempt.startedAt },
+            app: request.app.name,
+            stage,
+            build: request.build,
+            source,
+            trigger: request.trigger,
+            caller: ctx.caller,
+            ...(request.pipeline ? { pipeline: request.pipeline } : {}),
+            endedAt: new Date(runtime.now()).toISOString(),
+            outcome: LedgerOutcome.Failed,
+            reason: describeError(error),
+            ...(isFerryError(error) ? { code: error.code } : {}),
+          }),
+        );
       }
     } catch (ledgerError) {
       // The artifact store itself may be what failed; the log line above still names the attempt.
@@ -254,15 +254,13 @@ async function recordStageFailure(
   });
   if (request.dryRun) return undefined;
   if (typeof recorded === 'string') return recorded;
-  const entry: LedgerEntry = {
-    schema: 1,
-    ...ctx.attempt,
+  const entry = buildLedgerEntry({
+    attempt: ctx.attempt,
     app: request.app.name,
     stage,
     build: request.build,
     codeSha256: artifact.codeSha256,
     source: sourceOf(artifact),
-    targets: [],
     trigger: request.trigger,
     caller: ctx.caller,
     ...(request.pipeline ? { pipeline: request.pipeline } : {}),
@@ -270,7 +268,7 @@ async function recordStageFailure(
     outcome: LedgerOutcome.Failed,
     reason: describeError(error),
     ...(isFerryError(error) ? { code: error.code } : {}),
-  };
+  });
   try {
     // The entry only: a failed entry without failed targets never changes the current state
     // (applyEntryToCurrent), and the current state may be what could not be read.

@@ -6,7 +6,7 @@
 import { parseArtifactKey } from '../core/artifact-key.js';
 import type { FerryConfig } from '../core/config.js';
 import { describeError, InputError } from '../core/errors.js';
-import { type LedgerEntry, LedgerOutcome, UPLOAD_STAGE } from '../core/ledger-model.js';
+import { buildLedgerEntry, describeSource, LedgerOutcome, UPLOAD_STAGE } from '../core/ledger-model.js';
 import type { InvocationBudget } from '../core/shard-plan.js';
 import { decideUploadSkip, FERRY_COPY_METADATA_KEY, type UploadSkipDecision } from '../core/staged-copy.js';
 import type { Runtime } from '../runtime/create-runtime.js';
@@ -217,26 +217,19 @@ async function recordCopySkipped(
   reason: string,
 ): Promise<void> {
   const attempt = startAttempt(runtime);
-  const entry: LedgerEntry = {
-    schema: 1,
-    ...attempt,
+  const entry = buildLedgerEntry({
+    attempt,
     app: plan.app,
     stage: UPLOAD_STAGE,
     build: plan.build,
-    source: {
-      bucket: object.bucket,
-      key: object.key,
-      ...(object.versionId ? { versionId: object.versionId } : {}),
-      region: object.region,
-    },
-    targets: [],
+    source: describeSource(object),
     trigger: Trigger.Upload,
     caller: await resolveCaller(runtime, object.caller),
     endedAt: new Date(runtime.now()).toISOString(),
     outcome: LedgerOutcome.Skipped,
     reason,
     code: 'FERRY_COPY',
-  };
+  });
   try {
     await writeEntry(runtime, entry);
   } catch (error) {

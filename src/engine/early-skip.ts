@@ -5,7 +5,7 @@
  */
 
 import { describeError } from '../core/errors.js';
-import { LedgerOutcome } from '../core/ledger-model.js';
+import { buildLedgerEntry, describeSource, LedgerOutcome } from '../core/ledger-model.js';
 import { decideSkipByBuild } from '../core/release-order.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { type BuildDeployRequest, type BuildDeployResult, BuildStatus } from './build-request.js';
@@ -39,28 +39,23 @@ export async function skipStaleBuild(
     const attempt = startAttempt(runtime);
     let entryId: string | undefined;
     try {
-      await recordAttempt(runtime, {
-        schema: 1,
-        id: attempt.id,
-        app: app.name,
-        stage,
-        build,
-        source: {
-          bucket: location.bucket,
-          key: location.key,
-          ...(location.versionId ? { versionId: location.versionId } : {}),
-          region: location.region,
-        },
-        targets: [],
-        trigger: request.trigger,
-        caller,
-        ...(request.pipeline ? { pipeline: request.pipeline } : {}),
-        startedAt: attempt.startedAt,
-        endedAt: new Date(runtime.now()).toISOString(),
-        outcome: LedgerOutcome.Skipped,
-        reason: skip.reason,
-        code: skip.code,
-      });
+      await recordAttempt(
+        runtime,
+        buildLedgerEntry({
+          attempt,
+          app: app.name,
+          stage,
+          build,
+          source: describeSource(location),
+          trigger: request.trigger,
+          caller,
+          ...(request.pipeline ? { pipeline: request.pipeline } : {}),
+          endedAt: new Date(runtime.now()).toISOString(),
+          outcome: LedgerOutcome.Skipped,
+          reason: skip.reason,
+          code: skip.code,
+        }),
+      );
       entryId = attempt.id;
     } catch (error) {
       log.error('could not record the attempt in the ledger', { app: app.name, stage, reason: describeError(error) });

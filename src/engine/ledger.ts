@@ -11,6 +11,7 @@ import { type BackoffPolicy, computeBackoffDelay } from '../core/backoff.js';
 import { ConflictError, describeError, InternalError, isFerryError } from '../core/errors.js';
 import {
   applyEntryToCurrent,
+  buildLedgerEntry,
   type CurrentState,
   currentKey,
   entriesPrefix,
@@ -149,23 +150,20 @@ export interface RejectedInput {
 export async function recordRejected(deps: LedgerDeps, input: RejectedInput): Promise<LedgerEntry> {
   const { id, startedAt } = startAttempt(deps);
   const app = input.app ?? REJECTED_APP;
-  const entry: LedgerEntry = {
-    schema: 1,
-    id,
+  const entry = buildLedgerEntry({
+    attempt: { id, startedAt: input.startedAt ?? startedAt },
     app,
     stage: input.stage ?? (app === REJECTED_APP ? 'uploads' : UPLOAD_STAGE),
     build: input.build ?? '',
     ...(input.source ? { source: input.source } : {}),
-    targets: [],
     trigger: input.trigger,
     caller: await resolveCaller(deps, input.caller),
     ...(input.pipeline ? { pipeline: input.pipeline } : {}),
-    startedAt: input.startedAt ?? startedAt,
     endedAt: new Date(deps.now()).toISOString(),
     outcome: LedgerOutcome.Rejected,
     reason: describeError(input.error),
     ...(isFerryError(input.error) ? { code: input.error.code } : {}),
-  };
+  });
   await writeEntry(deps, entry);
   return entry;
 }

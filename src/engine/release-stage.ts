@@ -9,7 +9,9 @@ import { compareBuilds } from '../core/artifact-key.js';
 import type { AppConfig, Target } from '../core/config.js';
 import { describeError, isFerryError } from '../core/errors.js';
 import {
+  buildLedgerEntry,
   type CurrentState,
+  describeSource,
   type LedgerEntry,
   LedgerOutcome,
   type LedgerSource,
@@ -384,13 +386,7 @@ async function pruneDeployed(
 }
 
 export function sourceOf(artifact: PreparedArtifact): LedgerSource {
-  const { location } = artifact;
-  return {
-    bucket: location.bucket,
-    key: location.key,
-    ...(location.versionId ? { versionId: location.versionId } : {}),
-    region: location.region,
-  };
+  return describeSource(artifact.location);
 }
 
 function buildEntry(
@@ -402,9 +398,8 @@ function buildEntry(
   reason: string,
   code?: string,
 ): LedgerEntry {
-  return {
-    schema: 1,
-    ...attempt,
+  return buildLedgerEntry({
+    attempt,
     app: req.app.name,
     stage: req.stage,
     build: req.artifact.build,
@@ -419,10 +414,8 @@ function buildEntry(
     reason,
     ...(code ? { code } : {}),
     ...(req.forced ? { forced: req.forced } : {}),
-    ...(describeOverrides(req, attempt.startedAt).length > 0
-      ? { overrides: describeOverrides(req, attempt.startedAt) }
-      : {}),
-  };
+    overrides: describeOverrides(req, attempt.startedAt),
+  });
 }
 
 /** The operator's overrides as the ledger records them, with who asked. */

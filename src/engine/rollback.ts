@@ -11,6 +11,7 @@ import { findStage, type Target } from '../core/config.js';
 import { describeError, InputError } from '../core/errors.js';
 import { compareVersions } from '../core/lambda-model.js';
 import {
+  buildLedgerEntry,
   type CurrentState,
   type LedgerEntry,
   LedgerOutcome,
@@ -140,9 +141,8 @@ export async function rollback(runtime: Runtime, log: DeployLog, req: RollbackRe
         failed.length > 0
           ? `rollback of ${stage.name} to ${planned.toBuild} failed on ${failed.length} target(s): ${failed.map((f) => `${f.targetId}: ${f.reason}`).join('; ')}`
           : `rolled ${stage.name} back from ${planned.fromBuild ?? '?'} to ${planned.toBuild}`;
-      const entry: LedgerEntry = {
-        schema: 1,
-        ...attempt,
+      const entry = buildLedgerEntry({
+        attempt,
         app: app.name,
         stage: stage.name,
         build: planned.toBuild,
@@ -154,7 +154,7 @@ export async function rollback(runtime: Runtime, log: DeployLog, req: RollbackRe
         endedAt: new Date(runtime.now()).toISOString(),
         outcome: failed.length > 0 ? LedgerOutcome.Failed : LedgerOutcome.RolledBack,
         reason,
-      };
+      });
       await recordAttempt(runtime, entry);
       if (status !== RollbackStatus.Unchanged) {
         const scope = { app: app.name, stage: stage.name, build: planned.toBuild, deploymentId: entry.id };
