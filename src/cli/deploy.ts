@@ -12,6 +12,7 @@ import { CopyKind, FERRY_COPY_METADATA_KEY } from '../core/staged-copy.js';
 import { didYouMean } from '../core/suggest.js';
 import type { BuildDeployResult, Trigger } from '../engine/deploy-build.js';
 import type { TargetOutcome } from '../engine/deploy-stage.js';
+import type { StageResult } from '../engine/release-stage.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { CommandContext, CommonOptions } from './context.js';
 import {
@@ -270,11 +271,15 @@ export function toBuildResultJson(result: BuildDeployResult) {
 
 /** The per-target table and a summary line. */
 export function describeBuildResult(result: BuildDeployResult): string {
+  // During a traffic shift a target's new version is published but its alias still serves the
+  // stable one with a share of the traffic: say "shifting", not "deployed".
+  const statusOf = (s: StageResult, o: TargetOutcome) =>
+    s.status === 'shifting' && o.status === 'deployed' ? 'shifting' : o.status;
   const rows = result.stages.flatMap((s) =>
     s.outcomes.map((o) => [
       s.stage,
       o.target.id,
-      o.status,
+      statusOf(s, o),
       formatVersions(o.previousVersion, o.version),
       formatDuration(o.durationMs),
       // A dry run shows each target's full plan; a real run only what kind of change it was.
@@ -283,13 +288,19 @@ export function describeBuildResult(result: BuildDeployResult): string {
   );
   const table = rows.length > 0 ? renderTable(['STAGE', 'TARGET', 'STATUS', 'VERSION', 'TIME', 'DETAIL'], rows) : '';
   const counts = new Map<string, number>();
-  for (const s of result.stages) for (const o of s.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+  for (const s of result.stages) {
+    for (const o of s.outcomes) counts.set(statusOf(s, o), (counts.get(statusOf(s, o)) ?? 0) + 1);
+  }
   const tally = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
   const why = result.error ? `: ${describeShort(result.error)}` : '';
   // A skipped stage has no target rows: say why it was skipped (or why the plan deploys).
   const stageNotes = result.stages
-    .filter((s) => s.reason && (s.outcomes.length === 0 || s.status === 'planned'))
-    .map((s) => `${s.stage}: ${s.status}, ${s.reason}\n`)
+    .filter((s) => s.reason && (s.outcomes.length === 0 || s.status === 'planned' || s.status === 'shifting'))
+    .map((s) =>
+      s.status === 'shifting'
+        ? `${s.stage}: ${s.reason}; the traffic tick moves it on: \`ferry traffic status --app ${result.app} --stage ${s.stage}\`\n`
+        : `${s.stage}: ${s.status}, ${s.reason}\n`,
+    )
     .join('');
   return `${table}${stageNotes}${result.app} build ${result.build}: ${result.status}${tally ? ` (${tally})` : ''}${why}\n`;
 }

@@ -143,6 +143,43 @@ describe('ferry deploy s3://…', () => {
     expect(filter && workerTarget && filter(workerTarget)).toBe(true);
   });
 
+  it('says a stage under a traffic shift is shifting, not deployed, and how to follow it', async () => {
+    const harness = createHarness();
+    harness.engine.deployBuild = async (_runtime, _log, request) => ({
+      app: request.app.name,
+      build: request.build,
+      status: 'succeeded',
+      codeSha256: 'c2hh',
+      stages: [
+        {
+          stage: 'staging',
+          status: 'shifting',
+          outcomes: [
+            outcome(apiTarget),
+            outcome(workerTarget, { status: 'unchanged', previousVersion: '9', version: '9' }),
+          ],
+          reason: 'shifting with Canary10Percent5Minutes: 10% on wave 1 of 1',
+          shiftId: 'shift-1',
+        },
+      ],
+    });
+    const run = await harness.run(
+      'deploy',
+      's3://ferry-artifacts-111111111111/artifacts/orders-api/42.zip',
+      '--app',
+      'orders-api',
+      '--stage',
+      'staging',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^staging +${apiTarget?.id} +shifting +3 → 4 `, 'm'));
+    expect(run.stdout).not.toMatch(/ deployed /);
+    expect(run.stdout).toContain(
+      'staging: shifting with Canary10Percent5Minutes: 10% on wave 1 of 1; the traffic tick moves it on: `ferry traffic status --app orders-api --stage staging`',
+    );
+    expect(run.stdout).toContain('orders-api build 42: succeeded (1 shifting, 1 unchanged)');
+  });
+
   it('passes --dry-run to the engine and prints each target’s plan', async () => {
     const harness = createHarness();
     const plan = {
