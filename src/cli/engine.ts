@@ -28,29 +28,25 @@ export interface CliEngine {
   readonly resolveCaller: typeof resolveCaller;
 }
 
-export async function loadEngine(): Promise<CliEngine> {
-  const [build, promotion, back, status, ledger, staged, adoption, traffic, store] = await Promise.all([
-    import('../engine/deploy-build.js'),
-    import('../engine/promote.js'),
-    import('../engine/rollback.js'),
-    import('../engine/status.js'),
-    import('../engine/ledger.js'),
-    import('../engine/staged-copy.js'),
-    import('../engine/adopt.js'),
-    import('../engine/traffic.js'),
-    import('../engine/traffic-store.js'),
-  ]);
+/**
+ * The engine, each function loading its own module on its first call: a command imports only what
+ * it runs (with the CLI bundle split at these imports, `ferry deploy` never parses the traffic
+ * engine, `ferry history` never the deploy engine).
+ */
+export function loadEngine(): CliEngine {
   return {
-    deployBuild: build.deployBuild,
-    promote: promotion.promote,
-    rollback: back.rollback,
-    readStatus: status.readStatus,
-    readHistory: ledger.readHistory,
-    recordDirectDeployCopy: staged.recordDirectDeployCopy,
-    adopt: adoption.adopt,
-    advanceShift: traffic.advanceShift,
-    readShift: async (runtime, app, stage) => (await store.readShift(runtime, app, stage))?.value,
-    resolveCaller: ledger.resolveCaller,
+    deployBuild: async (...args) => (await import('../engine/deploy-build.js')).deployBuild(...args),
+    promote: async (...args) => (await import('../engine/promote.js')).promote(...args),
+    rollback: async (...args) => (await import('../engine/rollback.js')).rollback(...args),
+    readStatus: async (...args) => (await import('../engine/status.js')).readStatus(...args),
+    readHistory: async (...args) => (await import('../engine/ledger.js')).readHistory(...args),
+    recordDirectDeployCopy: async (...args) =>
+      (await import('../engine/staged-copy.js')).recordDirectDeployCopy(...args),
+    adopt: async (...args) => (await import('../engine/adopt.js')).adopt(...args),
+    advanceShift: async (...args) => (await import('../engine/traffic.js')).advanceShift(...args),
+    readShift: async (runtime, app, stage) =>
+      (await (await import('../engine/traffic-store.js')).readShift(runtime, app, stage))?.value,
+    resolveCaller: async (...args) => (await import('../engine/ledger.js')).resolveCaller(...args),
   };
 }
 
