@@ -46,6 +46,10 @@ const cliBuild = await build({
   chunkNames: 'cli-chunks/[name]-[hash]',
 });
 
+// What each CLI chunk holds, for test/deploy/bundle.test.ts (which modules a command loads).
+const { writeFileSync } = await import('node:fs');
+writeFileSync('dist/cli.meta.json', JSON.stringify(cliBuild.metafile));
+
 for (const result of [handlersBuild, cliBuild])
   for (const [file, output] of Object.entries(result.metafile?.outputs ?? {})) {
     if (file.endsWith('.mjs') && !file.includes('cli-chunks/'))

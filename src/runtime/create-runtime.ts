@@ -3,13 +3,11 @@
  * standard configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, region, credential chain),
  * role assumption with caching, and per-account pacing. Built once and reused across invocations.
  */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import { type CloudWatchPort, createCloudWatchPort } from '../aws/cloudwatch.js';
-import { createEventsPort, type EventsPort } from '../aws/eventbridge.js';
+import type { CloudWatchPort } from '../aws/cloudwatch.js';
+import type { EventsPort } from '../aws/eventbridge.js';
 import { createLambdaPort, createSelfInvoker, type LambdaPort, type SelfInvokePort } from '../aws/lambda.js';
 import { createObjectStore, type ObjectStorePort } from '../aws/s3.js';
 import { createRoleAssumer, getCallerIdentity, type RoleAssumer } from '../aws/sts.js';
@@ -125,6 +123,11 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
       ...(target.externalId ? { externalId: target.externalId } : {}),
     };
     await assumer.assume(request);
+    // Loaded on first use: only traffic gates read CloudWatch, so a plain deploy never loads its client.
+    const [{ CloudWatchClient }, { createCloudWatchPort }] = await Promise.all([
+      import('@aws-sdk/client-cloudwatch'),
+      import('../aws/cloudwatch.js'),
+    ]);
     const key = `${target.roleArn}|${target.externalId ?? ''}|${target.region}|${sessionName}`;
     let port = watchers.get(key);
     if (port === undefined) {
@@ -146,6 +149,19 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     return port;
   };
 
+  // EventBridge's client loads with ferry's first notification, not with every process. One attempt
+  // per call: engine/notify.ts retries on ferry's clock (never multiplied by the SDK's).
+  let eventsPort: Promise<EventsPort> | undefined;
+  const events: EventsPort = {
+    publish: async (entries) => {
+      eventsPort ??= Promise.all([import('@aws-sdk/client-eventbridge'), import('../aws/eventbridge.js')]).then(
+        ([{ EventBridgeClient }, { createEventsPort }]) =>
+          createEventsPort(new EventBridgeClient({ ...options.sdk, region: config.region, maxAttempts: 1 })),
+      );
+      return (await eventsPort).publish(entries);
+    },
+  };
+
   return {
     config,
     store,
@@ -153,8 +169,7 @@ export function createRuntime(config: FerryConfig, options: RuntimeOptions = {})
     identifyCaller: () => getCallerIdentity(stsClient),
     lambdaFor,
     cloudwatchFor,
-    // One attempt per call: engine/notify.ts retries on ferry's clock (never multiplied by the SDK's).
-    events: createEventsPort(new EventBridgeClient({ ...options.sdk, region: config.region, maxAttempts: 1 })),
+    events,
     now,
     sleep,
     random,

@@ -1,3 +1,5 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -27,10 +29,14 @@ if (!api || !worker) throw new Error('config');
 
 const sts = mockClient(STSClient);
 const lambda = mockClient(LambdaClient);
+const eventBridge = mockClient(EventBridgeClient);
+const cloudWatch = mockClient(CloudWatchClient);
 
 beforeEach(() => {
   sts.reset();
   lambda.reset();
+  eventBridge.reset();
+  cloudWatch.reset();
   // Each session gets credentials that name it, so a test can tell whose credentials a client signs with.
   sts.on(AssumeRoleCommand).callsFake((input: { RoleSessionName?: string }) => ({
     Credentials: {
@@ -51,6 +57,8 @@ beforeEach(() => {
 afterAll(() => {
   sts.restore();
   lambda.restore();
+  eventBridge.restore();
+  cloudWatch.restore();
 });
 
 /** The access key the Lambda client behind a port signs with (read from the client the mock saw). */
@@ -78,5 +86,33 @@ describe('runtime Lambda ports', () => {
       'ferry-orders-api-1',
       'ferry-orders-api-2',
     ]);
+  });
+});
+
+describe('runtime clients built on first use', () => {
+  it('publishes notifications through an EventBridge client built at the first publish, then reused', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ Entries: [{ EventId: 'e' }], FailedEntryCount: 0 });
+    const runtime = createRuntime(config, { env: {} });
+    expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);
+    await runtime.events.publish([{ detailType: 'ferry deployment started', detail: { n: 1 } }]);
+    await runtime.events.publish([{ detailType: 'ferry deployment succeeded', detail: { n: 2 } }]);
+    const calls = eventBridge.commandCalls(PutEventsCommand);
+    expect(calls.map((c) => c.args[0].input.Entries?.[0]?.DetailType)).toEqual([
+      'ferry deployment started',
+      'ferry deployment succeeded',
+    ]);
+    const [first, second] = calls.map((c) => c.thisValue as EventBridgeClient);
+    expect(second).toBe(first);
+    expect(await first?.config.region()).toBe('eu-west-1');
+  });
+
+  it("reads CloudWatch with the target's session through a client built at the first read", async () => {
+    cloudWatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+    const runtime = createRuntime(config, { env: {} });
+    const port = await runtime.cloudwatchFor(api, buildSessionName('orders-api', '3'));
+    expect(await runtime.cloudwatchFor(api, buildSessionName('orders-api', '3'))).toBe(port);
+    await port.readAlarms(['orders-api-errors']);
+    const client = cloudWatch.commandCalls(DescribeAlarmsCommand)[0]?.thisValue as CloudWatchClient | undefined;
+    expect((await client?.config.credentials())?.accessKeyId).toBe('ASIA-ferry-orders-api-3');
   });
 });
