@@ -15,7 +15,7 @@ import { makeFunctionZip } from '../lib/zips.js';
 import { countOperations } from './cli-vs-awscli.js';
 
 const TITLE = '2. Requests per target';
-/** UpdateFunctionCode, one GetFunction poll, PublishVersion, UpdateAlias. */
+/** UpdateFunctionCode, one GetFunctionConfiguration poll, PublishVersion, UpdateAlias. */
 export const LAMBDA_MINIMUM = 4;
 export const REQUEST_TARGET = 6;
 
