@@ -72,7 +72,6 @@ export function exitCodeForErrorKind(kind: ErrorKind | undefined): ExitCode {
       return ExitCode.Usage;
     case 'input':
     case 'artifact':
-    case 'order':
       return ExitCode.Rejected;
     case 'access':
       return ExitCode.AccessDenied;

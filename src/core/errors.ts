@@ -14,7 +14,6 @@ export const ErrorKind = {
   Timeout: 'timeout',
   Unavailable: 'unavailable',
   DeployFailed: 'deploy-failed',
-  Order: 'order',
   Internal: 'internal',
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
@@ -98,12 +97,6 @@ export class ServiceUnavailableError extends FerryError {
 /** Lambda reported the update Failed, or the published code is not the artifact. */
 export class DeployFailedError extends FerryError {
   readonly kind = ErrorKind.DeployFailed;
-  readonly transient = false;
-}
-
-/** The build is older than the one the stage runs: only an explicit rollback goes backwards. */
-export class OrderError extends FerryError {
-  readonly kind = ErrorKind.Order;
   readonly transient = false;
 }
 

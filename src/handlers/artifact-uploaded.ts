@@ -13,8 +13,8 @@ import { readShardEvent } from '../core/shard-plan.js';
 import { type BuildDeployResult, BuildStatus, type DeployLog } from '../engine/deploy-build.js';
 import { deployUpload, describeUploader, recordRejectedUpload } from '../engine/deploy-upload.js';
 import { runStageShard, type ShardRunResult } from '../engine/stage-shard-run.js';
-import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
-import { loadConfig } from '../runtime/load-config.js';
+import { createColdStartRuntime } from '../runtime/cold-start.js';
+import type { Runtime } from '../runtime/create-runtime.js';
 import { logger } from '../runtime/logger.js';
 
 export interface UploadSummary {
@@ -198,12 +198,7 @@ function summarizeFailure(result: BuildDeployResult): string {
   return failed.map((o) => `${o.target.id}: ${describeError(o.error)}`).join(', ');
 }
 
-let runtime: Runtime | undefined;
-const getDefaultRuntime = (): Runtime => {
-  // Built once per cold start; configuration errors surface on the first invocation with the field named.
-  runtime ??= createRuntime(loadConfig());
-  return runtime;
-};
+const getDefaultRuntime = createColdStartRuntime();
 
 export const handler = middy(createArtifactUploadedHandler(getDefaultRuntime)).use(
   injectLambdaContext(logger, { resetKeys: true }),

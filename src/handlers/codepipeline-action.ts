@@ -30,8 +30,8 @@ import {
   reportForError,
   runPipelineJob,
 } from '../engine/pipeline-deploy.js';
-import { createRuntime, type Runtime, type SdkOverrides } from '../runtime/create-runtime.js';
-import { loadConfig } from '../runtime/load-config.js';
+import { createColdStartRuntime } from '../runtime/cold-start.js';
+import type { Runtime, SdkOverrides } from '../runtime/create-runtime.js';
 import { logger } from '../runtime/logger.js';
 
 /** The part of Lambda's context the handler uses. */
@@ -196,16 +196,13 @@ async function sendReport(reporter: PipelineJobPort, jobId: string, report: Pipe
   }
 }
 
-let runtime: Runtime | undefined;
+const getDefaultRuntime = createColdStartRuntime();
 let reporter: PipelineJobPort | undefined;
 
 export const handler = middy(
   createCodePipelineActionHandler({
     // Built once per cold start; a configuration error becomes the job's failure report.
-    getRuntime: () => {
-      runtime ??= createRuntime(loadConfig());
-      return runtime;
-    },
+    getRuntime: getDefaultRuntime,
     // Reports go to the pipeline's Region (this function's), with ferry's own role.
     getReporter: () => {
       reporter ??= createPipelineJobPort(new CodePipelineClient({}));

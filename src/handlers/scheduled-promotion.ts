@@ -14,8 +14,8 @@ import {
   runScheduledPromotions,
   type ScheduleFilter,
 } from '../engine/promote.js';
-import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
-import { loadConfig } from '../runtime/load-config.js';
+import { createColdStartRuntime } from '../runtime/cold-start.js';
+import type { Runtime } from '../runtime/create-runtime.js';
 import { logger } from '../runtime/logger.js';
 
 export interface PromotionSummary {
@@ -111,11 +111,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-let runtime: Runtime | undefined;
-const getDefaultRuntime = (): Runtime => {
-  runtime ??= createRuntime(loadConfig());
-  return runtime;
-};
+const getDefaultRuntime = createColdStartRuntime();
 
 export const handler = middy(createScheduledPromotionHandler(getDefaultRuntime)).use(
   injectLambdaContext(logger, { resetKeys: true }),

@@ -9,8 +9,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { DeployLog } from '../engine/deploy-build.js';
 import { runTrafficTick, type TickSummary } from '../engine/traffic.js';
-import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
-import { loadConfig } from '../runtime/load-config.js';
+import { createColdStartRuntime } from '../runtime/cold-start.js';
+import type { Runtime } from '../runtime/create-runtime.js';
 import { logger } from '../runtime/logger.js';
 
 export class TrafficTickFailedError extends Error {
@@ -29,11 +29,7 @@ export function createTrafficTickHandler(getRuntime: () => Runtime, log: DeployL
   };
 }
 
-let runtime: Runtime | undefined;
-const getDefaultRuntime = (): Runtime => {
-  runtime ??= createRuntime(loadConfig());
-  return runtime;
-};
+const getDefaultRuntime = createColdStartRuntime();
 
 export const handler = middy(createTrafficTickHandler(getDefaultRuntime)).use(
   injectLambdaContext(logger, { resetKeys: true }),

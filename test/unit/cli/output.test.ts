@@ -17,7 +17,6 @@ import {
   DeployFailedError,
   InputError,
   InternalError,
-  OrderError,
   ThrottledError,
   TimeoutError,
 } from '../../../src/core/errors.js';
@@ -32,7 +31,6 @@ describe('exit codes', () => {
     [new UsageError('m'), 2],
     [new InputError('C', 'm'), 3],
     [new ArtifactError('C', 'm'), 3],
-    [new OrderError('C', 'm'), 3],
     [new AccessError('C', 'm'), 4],
     [new ConflictError('C', 'm'), 5],
     [new ThrottledError('C', 'm'), 5],
