@@ -3,6 +3,7 @@
  * exits, however it exits, so nothing keeps running after a run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 const live = new Set<ChildProcess>();
@@ -65,6 +66,11 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Killed after this long; the result then carries signal SIGKILL. */
   readonly timeoutMs: number;
+  /**
+   * Scheduling niceness of the child (os.setPriority, 0..19): above 0 it yields the CPU to
+   * processes at 0, such as the sandbox playing AWS, which in AWS does not share ferry's CPU.
+   */
+  readonly nice?: number;
 }
 
 /** Runs a command to completion (bounded by timeoutMs) and measures its wall time. */
@@ -75,6 +81,13 @@ export function runProcess(command: string, args: readonly string[], options: Ru
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.env ? { env: options.env } : {}),
     });
+    if (options.nice !== undefined && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, options.nice);
+      } catch {
+        // Not permitted here: the child keeps the default priority.
+      }
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
