@@ -157,6 +157,10 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
   const roots = new Map<string, SandboxCredentials>([[TOOLING_ACCOUNT_ID, tooling.credentials]]);
   const seededRoles = new Set<string>();
   const initialZip = await makeFunctionZip('initial');
+  // Each deploy role's functions, grouped once (a stage of thousands of targets behind a thousand roles).
+  const targetsByRole = new Map<string, Target[]>();
+  for (const target of targets)
+    targetsByRole.set(target.roleArn, [...(targetsByRole.get(target.roleArn) ?? []), target]);
   // ferry itself, so that it can invoke itself (a stage's shards); its events are delivered by the
   // test or benchmark that runs ferry in process (sandbox lambda asyncInvocations 'queue').
   sandbox.lambda.seedFunction({
@@ -173,7 +177,7 @@ async function buildWorld(sandbox: Sandbox, config: FerryConfig, options: FerryW
     if (!seededRoles.has(target.roleArn)) {
       const role = deployRoleFromTemplate({
         ferryRoleArn,
-        functions: targets.filter((t) => t.roleArn === target.roleArn),
+        functions: targetsByRole.get(target.roleArn) ?? [],
         appNames: appsDeployedBy(config, target.roleArn),
         alarmNames: trafficAlarmsOf(config),
         artifactBucket: config.artifactBucket,
@@ -300,6 +304,15 @@ function allow(principal: Record<string, string>, action: string, condition?: Re
 
 const DEPLOY_ROLE_TEMPLATE = new URL('../../templates/target-account-role.yml', import.meta.url);
 
+type DeployRoleTemplate = Record<string, unknown> & { Resources: { DeployRole: unknown } };
+let deployRoleTemplate: DeployRoleTemplate | undefined;
+
+/** The template, read and parsed once per process (evaluate does not change it): a world may hold a thousand deploy roles. */
+function readDeployRoleTemplate(): DeployRoleTemplate {
+  deployRoleTemplate ??= parseTemplate(readFileSync(DEPLOY_ROLE_TEMPLATE, 'utf8')) as DeployRoleTemplate;
+  return deployRoleTemplate;
+}
+
 /**
  * The deploy role exactly as templates/target-account-role.yml creates it in a target account,
  * for that account's functions: so a least-privilege mistake in the template shows up here as
@@ -320,9 +333,7 @@ function deployRoleFromTemplate(input: {
   if (!first.externalId) {
     throw new Error(`target ${first.id} has no externalId: templates/target-account-role.yml requires one`);
   }
-  const template = parseTemplate(readFileSync(DEPLOY_ROLE_TEMPLATE, 'utf8')) as Record<string, unknown> & {
-    Resources: { DeployRole: unknown };
-  };
+  const template = readDeployRoleTemplate();
   // As an operator fills the parameters in; CloudFormation's checks (patterns, defaults) apply.
   const parameters = resolveTemplateParameters(template, {
     // The sandbox runs every handler as one role: the only one the deploy roles need to trust.
