@@ -3,7 +3,7 @@
  * The key names only the app and the build; which accounts, functions and roles follows from
  * configuration alone.
  */
-import { parseArtifactKey } from '../core/artifact-key.js';
+import { decodeEventKey, parseArtifactKey } from '../core/artifact-key.js';
 import type { FerryConfig } from '../core/config.js';
 import { describeError, InputError } from '../core/errors.js';
 import { buildLedgerEntry, describeSource, LedgerOutcome, UPLOAD_STAGE } from '../core/ledger-model.js';
@@ -16,7 +16,7 @@ import { readStagedCopy } from './staged-copy.js';
 
 export interface UploadedObject {
   readonly bucket: string;
-  /** Decoded object key. */
+  /** The object key as the S3 event names it: URL-encoded, a space as '+' (deployUpload decodes it). */
   readonly key: string;
   readonly versionId?: string;
   readonly sizeBytes?: number;
@@ -74,14 +74,19 @@ export function resolveUpload(config: FerryConfig, object: UploadedObject): Uplo
 }
 
 /** Deploys an uploaded artifact; bad input comes back as a Rejected result, never as a throw. */
+/** What an upload led to, with the object's decoded key (the event's, when it does not decode). */
+export type UploadDeployResult = BuildDeployResult & { readonly key: string };
+
 export async function deployUpload(
   runtime: Runtime,
   log: DeployLog,
-  object: UploadedObject,
+  uploaded: UploadedObject,
   budget?: InvocationBudget,
-): Promise<BuildDeployResult> {
+): Promise<UploadDeployResult> {
+  let object = uploaded;
   let plan: UploadPlan;
   try {
+    object = { ...uploaded, key: decodeEventKey(uploaded.key) };
     plan = resolveUpload(runtime.config, object);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
@@ -101,6 +106,7 @@ export async function deployUpload(
       status: BuildStatus.Rejected,
       stages: [],
       error,
+      key: object.key,
     };
   }
   const app = runtime.config.apps[plan.app];
@@ -117,9 +123,9 @@ export async function deployUpload(
       trigger: Trigger.Upload,
     });
     await recordCopySkipped(runtime, log, object, plan, copy.reason);
-    return { app: plan.app, build: plan.build, status: BuildStatus.Succeeded, stages: [] };
+    return { app: plan.app, build: plan.build, status: BuildStatus.Succeeded, stages: [], key: object.key };
   }
-  return deployBuild(runtime, log, {
+  const result = await deployBuild(runtime, log, {
     app,
     build: plan.build,
     location: {
@@ -134,6 +140,7 @@ export async function deployUpload(
     ...(object.caller ? { caller: object.caller } : {}),
     ...(budget ? { budget } : {}),
   });
+  return { ...result, key: object.key };
 }
 
 /** Every rejected input is in the ledger: under its app when the app is known, else under `_rejected`. */

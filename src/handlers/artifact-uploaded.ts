@@ -7,11 +7,10 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { decodeEventKey } from '../core/artifact-key.js';
-import { describeError, InputError } from '../core/errors.js';
+import { describeError } from '../core/errors.js';
 import { readShardEvent } from '../core/shard-plan.js';
 import { type BuildDeployResult, BuildStatus, type DeployLog } from '../engine/deploy-build.js';
-import { deployUpload, describeUploader, recordRejectedUpload } from '../engine/deploy-upload.js';
+import { deployUpload, describeUploader, type UploadDeployResult } from '../engine/deploy-upload.js';
 import { runStageShard, type ShardRunResult } from '../engine/stage-shard-run.js';
 import { createColdStartRuntime } from '../runtime/cold-start.js';
 import type { Runtime } from '../runtime/create-runtime.js';
@@ -129,46 +128,19 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
       }
       // The uploader, for the ledger: who put the artifact there, not the role ferry runs as.
       const caller = describeUploader(record.principalId);
-      let key: string;
-      try {
-        key = decodeEventKey(record.key);
-      } catch (error) {
-        log.warn('upload rejected', { key: record.key, reason: describeError(error) });
-        if (error instanceof InputError) {
-          await recordRejectedUpload(
-            runtime,
-            log,
-            {
-              bucket: record.bucket,
-              key: record.key,
-              region: record.region,
-              ...(record.versionId ? { versionId: record.versionId } : {}),
-              caller,
-            },
-            error,
-          );
-        }
-        results.push({
-          app: '',
-          build: '',
-          status: BuildStatus.Rejected,
-          key: record.key,
-          reason: describeError(error),
-        });
-        continue;
-      }
       if (!record.eventName.startsWith('ObjectCreated:')) {
-        log.info('event ignored', { key, eventName: record.eventName });
+        log.info('event ignored', { key: record.key, eventName: record.eventName });
         continue;
       }
-      let result: BuildDeployResult;
+      // The key as the event names it: deployUpload decodes it (and files a malformed one in the ledger).
+      let result: UploadDeployResult;
       try {
         result = await deployUpload(
           runtime,
           log,
           {
             bucket: record.bucket,
-            key,
+            key: record.key,
             region: record.region,
             ...(record.versionId ? { versionId: record.versionId } : {}),
             ...(record.size === undefined ? {} : { sizeBytes: record.size }),
@@ -178,11 +150,12 @@ export function createArtifactUploadedHandler(getRuntime: () => Runtime, log: De
         );
       } catch (error) {
         // Transient (a held lease, the ledger unreachable): the other records still run, then Lambda retries.
-        log.error('deployment interrupted', { key, reason: describeError(error) });
-        results.push({ app: '', build: '', status: BuildStatus.Failed, key, reason: describeError(error) });
-        failures.push(`${key}: ${describeError(error)}`);
+        log.error('deployment interrupted', { key: record.key, reason: describeError(error) });
+        results.push({ app: '', build: '', status: BuildStatus.Failed, key: record.key, reason: describeError(error) });
+        failures.push(`${record.key}: ${describeError(error)}`);
         continue;
       }
+      const { key } = result;
       const reason = result.error ? describeError(result.error) : undefined;
       results.push({ app: result.app, build: result.build, status: result.status, key, ...(reason ? { reason } : {}) });
       if (result.status === BuildStatus.Failed) failures.push(`${key}: ${summarizeFailure(result)}`);
