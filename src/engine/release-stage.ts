@@ -157,109 +157,119 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
           ],
         );
       // A shift publishes its own notifications (traffic.ts); all at once, the stage publishes them.
-      if (!shifting) await notify('started', 0, `${settings.policy.name} to ${req.targets.length} target(s)`);
-      const known = knownVersionsFor(current, artifact);
-      // In Lambda, an all-at-once stage may go past this invocation: split up front when large, and
-      // hand the rest over when time runs out. (A traffic shift needs every version in one place.)
-      const beyond = shifting || req.budget === undefined ? undefined : runtime.shards;
-      const handOff = (targets: readonly Target[][], finished?: ReadonlyMap<number, LedgerTarget[]>) => {
-        handOverLease();
-        return handOffStage(runtime, log, req, {
-          attempt,
-          leaseOwner: held.lease.owner,
-          shards: targets,
-          ...known,
-          ...(finished ? { finished } : {}),
-        });
-      };
-      if (beyond !== undefined && shouldShard(req.targets.length, runtime.config.shardTargets)) {
-        return handOff(planShards(req.targets, runtime.config.shardTargets));
-      }
-      const budget = req.budget;
-      const { outcomes, deferred } = await deployToTargetsWithin(
-        {
-          artifact,
-          targets: req.targets,
-          concurrency: runtime.config.concurrency,
-          ...known,
-          onTargetDone: req.onTargetDone,
-          ...(shifting ? { holdAlias: true } : {}),
-        },
-        runtime,
-        () => beyond === undefined || budget === undefined || hasTimeForTarget(budget.remainingMs()),
-      );
-      if (deferred.length > 0) {
-        // Out of time: this invocation's results and the rest become one shard, continued elsewhere.
-        const result = await handOff([[...req.targets]], new Map([[0, outcomes.map(toLedgerTarget)]]));
-        return { ...result, outcomes };
-      }
-      const failed = outcomes.filter((o) => o.status === TargetStatus.Failed);
-      if (shifting && failed.length === 0) {
-        const shift = await startStageShift(runtime, log, {
-          id: attempt.id,
-          app: req.app.name,
-          stage,
-          build: artifact.build,
-          codeSha256: artifact.codeSha256,
-          source: sourceOf(artifact),
-          trigger: req.trigger,
-          caller: req.caller,
-          ...(req.pipeline ? { pipeline: req.pipeline } : {}),
-          settings,
-          targets: outcomes.flatMap((o) =>
-            o.version === undefined
-              ? []
-              : [
-                  {
-                    targetId: o.target.id,
-                    version: o.version,
-                    ...(o.previousVersion ? { previousVersion: o.previousVersion } : {}),
-                  },
-                ],
-          ),
-          overrides: describeOverrides(req, attempt.startedAt),
-        });
-        if (shift !== undefined) {
-          return {
-            stage,
-            status:
-              shift.status === ShiftStatus.InFlight || shift.status === ShiftStatus.Succeeded
-                ? StageStatus.Shifting
-                : StageStatus.Failed,
-            outcomes,
-            entryId: shift.id,
-            reason:
-              shift.status === ShiftStatus.InFlight
-                ? `shifting with ${settings.policy.name}: ${shift.position.percent}% on wave ${shift.position.wave + 1} of ${shift.waves.length}`
-                : `${shift.status}: ${shift.reason ?? ''}`,
-            shiftId: shift.id,
-          };
+      // `started` does not hold the deployment up: it is sent while the targets deploy, and awaited
+      // before the final notification is sent and before the stage returns, however it ends
+      // (publishNotifications never throws).
+      const started: Promise<unknown> = shifting
+        ? Promise.resolve()
+        : notify('started', 0, `${settings.policy.name} to ${req.targets.length} target(s)`);
+      try {
+        const known = knownVersionsFor(current, artifact);
+        // In Lambda, an all-at-once stage may go past this invocation: split up front when large, and
+        // hand the rest over when time runs out. (A traffic shift needs every version in one place.)
+        const beyond = shifting || req.budget === undefined ? undefined : runtime.shards;
+        const handOff = (targets: readonly Target[][], finished?: ReadonlyMap<number, LedgerTarget[]>) => {
+          handOverLease();
+          return handOffStage(runtime, log, req, {
+            attempt,
+            leaseOwner: held.lease.owner,
+            shards: targets,
+            ...known,
+            ...(finished ? { finished } : {}),
+          });
+        };
+        if (beyond !== undefined && shouldShard(req.targets.length, runtime.config.shardTargets)) {
+          return handOff(planShards(req.targets, runtime.config.shardTargets));
         }
+        const budget = req.budget;
+        const { outcomes, deferred } = await deployToTargetsWithin(
+          {
+            artifact,
+            targets: req.targets,
+            concurrency: runtime.config.concurrency,
+            ...known,
+            onTargetDone: req.onTargetDone,
+            ...(shifting ? { holdAlias: true } : {}),
+          },
+          runtime,
+          () => beyond === undefined || budget === undefined || hasTimeForTarget(budget.remainingMs()),
+        );
+        if (deferred.length > 0) {
+          // Out of time: this invocation's results and the rest become one shard, continued elsewhere.
+          const result = await handOff([[...req.targets]], new Map([[0, outcomes.map(toLedgerTarget)]]));
+          return { ...result, outcomes };
+        }
+        const failed = outcomes.filter((o) => o.status === TargetStatus.Failed);
+        if (shifting && failed.length === 0) {
+          const shift = await startStageShift(runtime, log, {
+            id: attempt.id,
+            app: req.app.name,
+            stage,
+            build: artifact.build,
+            codeSha256: artifact.codeSha256,
+            source: sourceOf(artifact),
+            trigger: req.trigger,
+            caller: req.caller,
+            ...(req.pipeline ? { pipeline: req.pipeline } : {}),
+            settings,
+            targets: outcomes.flatMap((o) =>
+              o.version === undefined
+                ? []
+                : [
+                    {
+                      targetId: o.target.id,
+                      version: o.version,
+                      ...(o.previousVersion ? { previousVersion: o.previousVersion } : {}),
+                    },
+                  ],
+            ),
+            overrides: describeOverrides(req, attempt.startedAt),
+          });
+          if (shift !== undefined) {
+            return {
+              stage,
+              status:
+                shift.status === ShiftStatus.InFlight || shift.status === ShiftStatus.Succeeded
+                  ? StageStatus.Shifting
+                  : StageStatus.Failed,
+              outcomes,
+              entryId: shift.id,
+              reason:
+                shift.status === ShiftStatus.InFlight
+                  ? `shifting with ${settings.policy.name}: ${shift.position.percent}% on wave ${shift.position.wave + 1} of ${shift.waves.length}`
+                  : `${shift.status}: ${shift.reason ?? ''}`,
+              shiftId: shift.id,
+            };
+          }
+        }
+        const entry = buildEntry(
+          runtime,
+          req,
+          attempt,
+          outcomes.map(toLedgerTarget),
+          failed.length > 0 ? LedgerOutcome.Failed : LedgerOutcome.Succeeded,
+          failed.length > 0
+            ? `${failed.length} of ${outcomes.length} target(s) failed: ${failed.map((o) => `${o.target.id}: ${describeError(o.error)}`).join('; ')}`
+            : order.reason,
+        );
+        await recordAttempt(runtime, entry);
+        await started;
+        await notify(
+          failed.length > 0 ? 'failed' : 'succeeded',
+          failed.length > 0 ? 0 : 100,
+          entry.reason ?? `${artifact.build} serves 100%`,
+        );
+        const pruned = failed.length === 0 ? await pruneDeployed(runtime, log, req, outcomes) : [];
+        return {
+          stage,
+          status: failed.length > 0 ? StageStatus.Failed : StageStatus.Succeeded,
+          outcomes,
+          entryId: entry.id,
+          ...(pruned.length > 0 ? { pruned } : {}),
+        };
+      } finally {
+        await started;
       }
-      const entry = buildEntry(
-        runtime,
-        req,
-        attempt,
-        outcomes.map(toLedgerTarget),
-        failed.length > 0 ? LedgerOutcome.Failed : LedgerOutcome.Succeeded,
-        failed.length > 0
-          ? `${failed.length} of ${outcomes.length} target(s) failed: ${failed.map((o) => `${o.target.id}: ${describeError(o.error)}`).join('; ')}`
-          : order.reason,
-      );
-      await recordAttempt(runtime, entry);
-      await notify(
-        failed.length > 0 ? 'failed' : 'succeeded',
-        failed.length > 0 ? 0 : 100,
-        entry.reason ?? `${artifact.build} serves 100%`,
-      );
-      const pruned = failed.length === 0 ? await pruneDeployed(runtime, log, req, outcomes) : [];
-      return {
-        stage,
-        status: failed.length > 0 ? StageStatus.Failed : StageStatus.Succeeded,
-        outcomes,
-        entryId: entry.id,
-        ...(pruned.length > 0 ? { pruned } : {}),
-      };
     },
     (held, lost) => logLeaseLost(log, held, lost, req.app.name, stage),
   );

@@ -74,6 +74,28 @@ describe('notifications of all-at-once deployments and rollbacks', () => {
     ]);
   });
 
+  it('a slow started notification does not hold up the deployment, and is sent before succeeded', async () => {
+    const { w, deploy, events } = await setup();
+    let codeUpdated: () => void = () => {};
+    const updateSeen = new Promise<void>((resolve) => {
+      codeUpdated = resolve;
+    });
+    let putEvents = 0;
+    let updatedWhileStartedHeld = false;
+    w.world.sandbox.intercept(async (request) => {
+      if (request.operation === 'UpdateFunctionCode') codeUpdated();
+      if (request.operation !== 'PutEvents' || ++putEvents !== 1) return;
+      // Hold `started` until a target's code is updated (or give up after 5 s: the deployment waited for it).
+      updatedWhileStartedHeld = await Promise.race([
+        updateSeen.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+      ]);
+    });
+    expect((await deploy('1')).status).toBe(BuildStatus.Succeeded);
+    expect(updatedWhileStartedHeld).toBe(true);
+    expect(events().map((e) => e.state)).toEqual(['started', 'succeeded']);
+  });
+
   it('a failed deployment publishes failed with the reason; ferry rollback publishes rolled-back', async () => {
     const { w, log, deploy, events } = await setup();
     await deploy('1');
