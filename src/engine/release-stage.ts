@@ -35,12 +35,12 @@ import { type ShiftOverride, ShiftStatus } from '../core/traffic-shift.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
 import { deployToTargets, deployToTargetsWithin, type TargetOutcome, TargetStatus } from './deploy-stage.js';
-import { logLeaseLost, withLease } from './lease.js';
-import { readCurrent, recordAttempt, startAttempt } from './ledger.js';
+import { readCurrent, recordAttempt } from './ledger.js';
 import { publishNotifications } from './notify.js';
 import type { PreparedArtifact } from './prepare-artifact.js';
 import { type PruneResult, pruneTarget } from './prune.js';
 import { dispatchShards } from './stage-shards.js';
+import { runInStage } from './stage-shell.js';
 import { advanceHeldShift, startStageShift } from './traffic.js';
 import { readShift } from './traffic-store.js';
 
@@ -95,17 +95,17 @@ export interface StageRelease {
 export async function releaseToStage(runtime: Runtime, log: DeployLog, req: StageRelease): Promise<StageResult> {
   const { artifact, stage } = req;
   if (req.dryRun) return planStage(runtime, req);
-  return withLease(
+  return runInStage(
     runtime,
+    log,
     {
       app: req.app.name,
       stage,
       build: artifact.build,
       holder: req.caller,
-      ...(req.leaseWaitMs ? { maxWaitMs: req.leaseWaitMs } : {}),
+      ...(req.leaseWaitMs ? { leaseWaitMs: req.leaseWaitMs } : {}),
     },
-    async (held, handOverLease) => {
-      const attempt = startAttempt(runtime);
+    async ({ attempt, held, handOverLease }) => {
       const current = await readCurrent(runtime, req.app.name, stage);
       const order = decideReleaseOrder(current, {
         stage,
@@ -271,7 +271,6 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
         await started;
       }
     },
-    (held, lost) => logLeaseLost(log, held, lost, req.app.name, stage),
   );
 }
 

@@ -29,9 +29,9 @@ import { ShiftStatus } from '../core/traffic-shift.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import type { DeployLog } from './deploy-log.js';
 import { parseVersionDescription } from './deploy-target.js';
-import { logLeaseLost, withLease } from './lease.js';
-import { readCurrent, readHistory, recordAttempt, resolveCaller, startAttempt } from './ledger.js';
+import { readCurrent, readHistory, recordAttempt, resolveCaller } from './ledger.js';
 import { publishNotifications } from './notify.js';
+import { runInStage } from './stage-shell.js';
 import { advanceHeldShift } from './traffic.js';
 import { readShift } from './traffic-store.js';
 
@@ -110,21 +110,22 @@ export async function rollback(runtime: Runtime, log: DeployLog, req: RollbackRe
       RollbackStatus.Planned,
     );
   }
-  return withLease(
+  // The same shell as a release (release-stage.ts): the stage's lease, and the attempt the entry records.
+  return runInStage(
     runtime,
+    log,
     {
       app: app.name,
       stage: stage.name,
-      build: `rollback`,
+      build: 'rollback',
       holder: caller,
-      ...(req.leaseWaitMs ? { maxWaitMs: req.leaseWaitMs } : {}),
+      ...(req.leaseWaitMs ? { leaseWaitMs: req.leaseWaitMs } : {}),
     },
-    async () => {
+    async ({ attempt }) => {
       // An in-flight traffic shift is aborted first (traffic back on the stable version, recorded
       // rolled-back); without an explicit build or version, that is the whole rollback.
       const aborted = await abortShift(runtime, log, app.name, stage.name, caller);
       if (aborted !== undefined && req.toBuild === undefined && req.toVersion === undefined) return aborted;
-      const attempt = startAttempt(runtime);
       const planned = await plan();
       const limit = pLimit(runtime.config.concurrency);
       const moved = await Promise.all(
@@ -181,7 +182,6 @@ export async function rollback(runtime: Runtime, log: DeployLog, req: RollbackRe
       });
       return { ...result(req, planned, moved, status), reason, entryId: entry.id };
     },
-    (held, lost) => logLeaseLost(log, held, lost, app.name, stage.name),
   );
 }
 
