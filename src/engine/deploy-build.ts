@@ -38,16 +38,20 @@ export async function deployBuild(
 ): Promise<BuildDeployResult> {
   const { app, build } = request;
   const attempt = startAttempt(runtime);
-  const caller = request.dryRun ? (request.caller ?? 'dry-run') : await resolveCaller(runtime, request.caller);
+  // Who is calling (STS) is looked up while the stale-build check reads the ledger; resolveCaller never throws.
+  const callerLookup = request.dryRun
+    ? Promise.resolve(request.caller ?? 'dry-run')
+    : resolveCaller(runtime, request.caller);
   const patternProblem = checkBuildPattern(app, build);
   if (patternProblem !== undefined) {
     const refused = new InputError('BUILD_PATTERN_MISMATCH', patternProblem, { context: { app: app.name, build } });
-    return refuse(runtime, log, request, { caller, attempt }, refused);
+    return refuse(runtime, log, request, { caller: await callerLookup, attempt }, refused);
   }
   if (!request.dryRun) {
-    const stale = await skipStaleBuild(runtime, log, request, caller);
+    const stale = await skipStaleBuild(runtime, log, request, callerLookup);
     if (stale) return stale;
   }
+  const caller = await callerLookup;
   let artifact: PreparedArtifact;
   try {
     artifact = await prepareArtifact(

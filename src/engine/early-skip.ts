@@ -17,7 +17,8 @@ export async function skipStaleBuild(
   runtime: Runtime,
   log: DeployLog,
   request: BuildDeployRequest,
-  caller: string,
+  /** Resolved while the stages' current states are read; awaited only when a skip is recorded. */
+  callerLookup: string | Promise<string>,
 ): Promise<BuildDeployResult | undefined> {
   const { app, build } = request;
   const skips = [];
@@ -34,6 +35,7 @@ export async function skipStaleBuild(
   }
   if (skips.length === 0) return undefined;
   const { location } = request;
+  const caller = await callerLookup;
   const stages: StageResult[] = [];
   for (const { stage, skip } of skips) {
     const attempt = startAttempt(runtime);

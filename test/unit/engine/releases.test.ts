@@ -103,6 +103,28 @@ beforeEach(() => {
 });
 
 describe('ordering and the lease', () => {
+  it('looks up the caller while the stale-build check reads the current state, and records the caller', async () => {
+    let currentRead: () => void = () => {};
+    const currentSeen = new Promise<void>((resolve) => {
+      currentRead = resolve;
+    });
+    let readWhileCallerHeld: boolean | undefined;
+    world.world.sandbox.intercept(async (request) => {
+      if (request.operation === 'GetObject' && request.path === `/${BUCKET}/ledger/orders-api/dev/current.json`) {
+        currentRead();
+      }
+      if (request.operation !== 'GetCallerIdentity' || readWhileCallerHeld !== undefined) return;
+      // Hold STS until the ledger is read (or give up after 5 s: the read waited for the caller).
+      readWhileCallerHeld = await Promise.race([
+        currentSeen.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+      ]);
+    });
+    expect((await upload('1')).status).toBe(BuildStatus.Succeeded);
+    expect(readWhileCallerHeld).toBe(true);
+    expect(entries('dev')[0]?.caller).toMatch(/^arn:aws:/);
+  });
+
   it('records a late, older build as skipped without reading its artifact', async () => {
     await upload('5');
     const late = await upload('3');
