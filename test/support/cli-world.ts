@@ -10,6 +10,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CliDeps } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/main.js';
 import { type FerryWorld, type FerryWorldOptions, makeFunctionZip, startFerryWorld } from './sandbox-harness.js';
 
@@ -31,8 +32,13 @@ export interface CliWorld {
   stop: () => Promise<void>;
 }
 
-/** Runs the CLI in process and captures what it writes. */
-export async function runFerry(argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
+/** Runs the CLI in process and captures what it writes (`deps`: e.g. a clock for `now` and the runtime). */
+export async function runFerry(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  deps: Partial<Omit<CliDeps, 'env' | 'cwd'>> = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(
@@ -45,7 +51,7 @@ export async function runFerry(argv: string[], env: NodeJS.ProcessEnv, cwd: stri
         stderr += text;
       },
     },
-    { env, cwd },
+    { ...deps, env, cwd },
   );
   return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
 }

@@ -4,14 +4,13 @@
  * carries S3's composite ChecksumSHA256 and the whole object's SHA-256 in its metadata.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/main.js';
 import { UPLOAD_PART_BYTES } from '../../../src/core/upload-parts.js';
-import { type FerryWorld, makeFunctionZip, recordLog, startFerryWorld } from '../../support/sandbox-harness.js';
+import { type CliWorld, startCliWorld } from '../../support/cli-world.js';
+import { type FerryWorld, makeFunctionZip, recordLog } from '../../support/sandbox-harness.js';
 
 const MiB = 1024 * 1024;
 const REGION = 'eu-west-1';
@@ -33,38 +32,20 @@ const CONFIG = {
   },
 };
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('base64');
+let cli: CliWorld;
 let world: FerryWorld;
 let log: ReturnType<typeof recordLog>;
 let dir: string;
 
 beforeEach(async () => {
-  world = await startFerryWorld({ config: CONFIG, lambda: { updateDelayMs: 20 } });
+  cli = await startCliWorld({ config: CONFIG, lambda: { updateDelayMs: 20 } });
+  ({ world, dir } = cli);
   log = recordLog();
   world.connectUploadHandler(world.createRuntime(), log);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-streaming-'));
 });
-afterEach(async () => {
-  await world.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => cli.stop());
 
-async function ferry(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    {
-      writeOut: (t) => {
-        stdout += t;
-      },
-      writeErr: (t) => {
-        stderr += t;
-      },
-    },
-    { env: { ...process.env, ...world.env }, cwd: dir },
-  );
-  return { code, stdout, stderr };
-}
+const ferry = (...argv: string[]) => cli.ferry(...argv);
 
 /** A zip of 12 MiB and a bit: two parts of 8 MiB. */
 async function writeBigZip(name: string): Promise<{ path: string; zip: Buffer }> {

@@ -10,10 +10,10 @@ import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPipelineJobPort } from '../../../src/aws/codepipeline.js';
-import { runCli } from '../../../src/cli/main.js';
 import { createCodePipelineActionHandler } from '../../../src/handlers/codepipeline-action.js';
 import { createScheduledPromotionHandler } from '../../../src/handlers/scheduled-promotion.js';
 import { createRuntime } from '../../../src/runtime/create-runtime.js';
+import { runFerry } from '../../support/cli-world.js';
 import { makeFunctionZip, TOOLING_ACCOUNT_ID } from '../../support/sandbox-harness.js';
 import {
   MINUTE,
@@ -43,26 +43,10 @@ async function start(config: unknown) {
 /** Runs the ferry CLI in process as the operator (ferry's role here), on the sandbox clock. */
 async function ferry(t: TrafficWorld, ...argv: string[]) {
   dir ??= await mkdtemp(join(tmpdir(), 'ferry-traffic-it-'));
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    argv,
-    {
-      writeOut: (text) => {
-        stdout += text;
-      },
-      writeErr: (text) => {
-        stderr += text;
-      },
-    },
-    {
-      env: { ...process.env, ...t.world.env },
-      cwd: dir,
-      now: () => new Date(t.world.sandbox.clock.now()),
-      createRuntime: (config, options) => createRuntime(config, { ...options, now: () => t.world.sandbox.clock.now() }),
-    },
-  );
-  return { code, stdout, stderr };
+  return runFerry(argv, { ...process.env, ...t.world.env }, dir, {
+    now: () => new Date(t.world.sandbox.clock.now()),
+    createRuntime: (config, options) => createRuntime(config, { ...options, now: () => t.world.sandbox.clock.now() }),
+  });
 }
 
 async function zipFile(build: string): Promise<string> {
