@@ -17,7 +17,7 @@ import {
 import { buildLedgerEntry, LedgerOutcome, Trigger } from '../core/ledger-model.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { type BuildDeployRequest, type BuildDeployResult, BuildStatus } from './build-request.js';
-import type { DeployLog } from './deploy-log.js';
+import { type DeployLog, describeFailureFields } from './deploy-log.js';
 import type { TargetOutcome } from './deploy-stage.js';
 import { TargetStatus } from './deploy-stage.js';
 import { skipStaleBuild } from './early-skip.js';
@@ -312,12 +312,7 @@ function logOutcome(
     outcome: outcome.status,
     trigger,
     ...(outcome.plan ? { plan: describePlan(outcome.plan) } : {}),
-    ...(outcome.error
-      ? {
-          reason: describeError(outcome.error),
-          errorCode: isFerryError(outcome.error) ? outcome.error.code : undefined,
-        }
-      : {}),
+    ...describeFailureFields(outcome.error),
   };
   if (outcome.status === TargetStatus.Failed) log.error('target deployment failed', line);
   else log.info(`target ${outcome.status}`, line);

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Target } from '../core/config.js';
-import { describeError, isFerryError } from '../core/errors.js';
+import { describeError } from '../core/errors.js';
 import { computeRenewEveryMs } from '../core/lease-plan.js';
 import { shouldPrune } from '../core/prune-plan.js';
 import { buildSessionName } from '../core/session-name.js';
@@ -24,7 +24,7 @@ import {
   type ShardRecord,
 } from '../core/shard-plan.js';
 import type { Runtime } from '../runtime/create-runtime.js';
-import type { DeployLog } from './deploy-log.js';
+import { type DeployLog, describeFailureFields } from './deploy-log.js';
 import { deployToTargetsWithin, type TargetOutcome, TargetStatus } from './deploy-stage.js';
 import { type LeaseDeps, renewSharedLease } from './lease.js';
 import { prepareArtifact } from './prepare-artifact.js';
@@ -339,12 +339,7 @@ function logShardTarget(log: DeployLog, manifest: ShardManifest, event: ShardEve
     previousVersion: outcome.previousVersion,
     outcome: outcome.status,
     durationMs: outcome.durationMs,
-    ...(outcome.error
-      ? {
-          reason: describeError(outcome.error),
-          errorCode: isFerryError(outcome.error) ? outcome.error.code : undefined,
-        }
-      : {}),
+    ...describeFailureFields(outcome.error),
   };
   if (outcome.status === TargetStatus.Failed) log.error('target deployment failed', line);
   else log.info(`target ${outcome.status}`, line);
