@@ -129,6 +129,8 @@ export function hasTimeForTarget(remainingMs: number, marginMs = SHARD_SAFETY_MA
 /** What is left of the invocation a deployment runs in (Lambda's context.getRemainingTimeInMillis). */
 export interface InvocationBudget {
   remainingMs(): number;
+  /** Start no target with less than this left (default SHARD_SAFETY_MARGIN_MS). */
+  readonly marginMs?: number;
 }
 
 /** Reads a shard event, or says why it is not one (undefined when the event is not ferry's shard event at all). */

@@ -40,6 +40,11 @@ export interface BuildDeployRequest {
    * in time, or is larger than shardTargets, continues in asynchronous invocations (stage-shards.ts).
    */
   readonly budget?: InvocationBudget;
+  /**
+   * With a budget: targets not started when time runs out come back as the stage's `deferred`
+   * instead of continuing in shards (the pipeline carries them in its continuation token).
+   */
+  readonly returnDeferred?: boolean;
 }
 
 export const BuildStatus = {

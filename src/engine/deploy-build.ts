@@ -98,6 +98,7 @@ export async function deployBuild(
             ...(request.trafficRule ? { trafficRule: request.trafficRule } : {}),
             ...(request.overrides ? { overrides: request.overrides } : {}),
             ...(request.budget ? { budget: request.budget } : {}),
+            ...(request.returnDeferred ? { returnDeferred: true } : {}),
             onTargetDone: (outcome) => {
               logOutcome(log, artifact, stage, request.trigger, outcome);
               request.onTargetDone?.(outcome);

@@ -1,6 +1,6 @@
 /**
  * One invocation of a CodePipeline job: stage the artifact (first invocation only), then deploy
- * the selected targets through the shared engine in batches while time allows. The result is the
+ * the selected targets through the shared engine, in one deployment that starts targets while time allows. The result is the
  * report to send, as plain data: final success with output variables, "still working" with a
  * continuation token listing the finished targets, or failure. Thrown errors are the caller's to
  * report.
@@ -29,6 +29,7 @@ import {
 } from '../core/pipeline-job.js';
 import { describeServedDrift, findServedDrift } from '../core/served-check.js';
 import { buildSessionName } from '../core/session-name.js';
+import type { InvocationBudget } from '../core/shard-plan.js';
 import { resolveShiftSettings } from '../core/traffic-config.js';
 import { isAllAtOnce } from '../core/traffic-policy.js';
 import { describeWeights, ShiftStatus } from '../core/traffic-shift.js';
@@ -69,7 +70,7 @@ export interface PipelineRunDeps {
   readonly openSourceStore: (credentials: ArtifactCredentials) => ObjectStorePort;
   /** Lambda's context.getRemainingTimeInMillis. */
   readonly remainingTimeMs: () => number;
-  /** Stop starting batches when less than this (plus the longest batch so far) remains. */
+  /** Start no target when less than this remains: the rest continue in the next invocation. */
   readonly safetyMarginMs: number;
 }
 
@@ -114,23 +115,25 @@ export async function runPipelineJob(
   const done = new Map(state.done.map((t) => [t.index, t] as const));
   const pending = selection.targets.map((target, index) => ({ target, index })).filter((t) => !done.has(t.index));
 
-  if (!job.continuationToken && pending.length > 0 && deps.remainingTimeMs() < deps.safetyMarginMs) {
+  if (pending.length > 0 && deps.remainingTimeMs() < deps.safetyMarginMs) {
     // Staging took most of the time: the token pins the staged object, so nothing is redone.
     return continueReport(state, done, selection);
   }
 
   const shifting = !isAllAtOnce(resolveShiftSettings(selection.app.traffic[selection.stage], undefined).policy);
-  // A traffic shift covers the targets of one release: they all go in one batch.
-  const batchSize = shifting ? Math.max(1, pending.length) : Math.max(1, runtime.config.concurrency);
-  let longestBatchMs = 0;
-  for (let start = 0; start < pending.length; start += batchSize) {
-    if (start > 0 && deps.remainingTimeMs() < deps.safetyMarginMs + longestBatchMs) {
-      return continueReport(state, done, selection);
-    }
-    const batch = pending.slice(start, start + batchSize);
-    const began = runtime.now();
-    const result = await deployBuild(runtime, deps.log, deployRequest(runtime.config, job, state, selection, batch));
-    longestBatchMs = Math.max(longestBatchMs, runtime.now() - began);
+  // One deployment for the pending targets: the artifact is prepared and verified once, the lease
+  // held throughout and one ledger entry written. A target starts only while time allows; the
+  // others come back deferred and continue in the next invocation. (A traffic shift covers the
+  // targets of one release: the engine starts all of them.)
+  if (pending.length > 0) {
+    const result = await deployBuild(
+      runtime,
+      deps.log,
+      deployRequest(runtime.config, job, state, selection, pending, {
+        remainingMs: deps.remainingTimeMs,
+        marginMs: deps.safetyMarginMs,
+      }),
+    );
     if (result.status !== BuildStatus.Succeeded) {
       // A shift that ended at once (a hook or an alarm) fails the job with the gate's reason.
       const ended = shifting ? await reportShift(runtime, state, done, selection) : undefined;
@@ -146,6 +149,7 @@ export async function runPipelineJob(
         ...(outcome.previousVersion ? { previousVersion: outcome.previousVersion } : {}),
       });
     }
+    if (result.stages.some((s) => (s.deferred?.length ?? 0) > 0)) return continueReport(state, done, selection);
   }
   if (shifting) {
     const report = await reportShift(runtime, state, done, selection);
@@ -320,6 +324,7 @@ function deployRequest(
   state: ContinuationState,
   selection: PipelineSelection,
   batch: readonly { target: Target }[],
+  budget: InvocationBudget,
 ): BuildDeployRequest {
   const ids = new Set(batch.map((b) => b.target.id));
   return {
@@ -337,6 +342,8 @@ function deployRequest(
     targetFilter: (target) => ids.has(target.id),
     // Links the ledger record to the job and the pipeline run.
     pipeline: { jobId: job.jobId, executionId: state.executionId },
+    budget,
+    returnDeferred: true,
   };
 }
 

@@ -69,6 +69,8 @@ export interface StageResult {
   readonly pruned?: readonly PruneResult[];
   /** The traffic shift this release started. */
   readonly shiftId?: string;
+  /** With StageRelease.returnDeferred: the targets not started before the budget ran out, untouched. */
+  readonly deferred?: readonly Target[];
 }
 
 export interface StageRelease {
@@ -90,6 +92,11 @@ export interface StageRelease {
   readonly overrides?: TrafficOverrides;
   /** The invocation's remaining time (Lambda): with runtime.shards, the stage may continue past it. */
   readonly budget?: InvocationBudget;
+  /**
+   * With a budget: the targets not started in time come back in `deferred` (the ledger entry holds
+   * only the others) instead of continuing in shards. The pipeline action continues them itself.
+   */
+  readonly returnDeferred?: boolean;
 }
 
 export async function releaseToStage(runtime: Runtime, log: DeployLog, req: StageRelease): Promise<StageResult> {
@@ -167,7 +174,7 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
         const known = knownVersionsFor(current, artifact);
         // In Lambda, an all-at-once stage may go past this invocation: split up front when large, and
         // hand the rest over when time runs out. (A traffic shift needs every version in one place.)
-        const beyond = shifting || req.budget === undefined ? undefined : runtime.shards;
+        const beyond = shifting || req.budget === undefined || req.returnDeferred ? undefined : runtime.shards;
         const handOff = (targets: readonly Target[][], finished?: ReadonlyMap<number, LedgerTarget[]>) => {
           handOverLease();
           return handOffStage(runtime, log, req, {
@@ -181,7 +188,8 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
         if (beyond !== undefined && shouldShard(req.targets.length, runtime.config.shardTargets)) {
           return handOff(planShards(req.targets, runtime.config.shardTargets));
         }
-        const budget = req.budget;
+        // Time bounds the targets started here only when the rest can continue elsewhere.
+        const budget = shifting || (beyond === undefined && !req.returnDeferred) ? undefined : req.budget;
         const { outcomes, deferred } = await deployToTargetsWithin(
           {
             artifact,
@@ -192,9 +200,13 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
             ...(shifting ? { holdAlias: true } : {}),
           },
           runtime,
-          () => beyond === undefined || budget === undefined || hasTimeForTarget(budget.remainingMs()),
+          () => budget === undefined || hasTimeForTarget(budget.remainingMs(), budget.marginMs),
         );
-        if (deferred.length > 0) {
+        if (deferred.length > 0 && outcomes.length === 0 && beyond === undefined) {
+          // Out of time before any target started: nothing changed, nothing to record.
+          return { stage, status: StageStatus.Succeeded, outcomes, deferred, reason: 'no time left to start a target' };
+        }
+        if (deferred.length > 0 && beyond !== undefined) {
           // Out of time: this invocation's results and the rest become one shard, continued elsewhere.
           const result = await handOff([[...req.targets]], new Map([[0, outcomes.map(toLedgerTarget)]]));
           return { ...result, outcomes };
@@ -266,6 +278,7 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
           outcomes,
           entryId: entry.id,
           ...(pruned.length > 0 ? { pruned } : {}),
+          ...(deferred.length > 0 ? { deferred } : {}),
         };
       } finally {
         await started;

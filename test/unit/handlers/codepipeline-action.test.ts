@@ -352,8 +352,9 @@ describe('codepipeline-action handler', () => {
     const inner = await makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "v2";' }]);
     await putInput(continuedFixture, await makeZip([{ name: 'dist/orders-api.zip', content: inner }]));
     const first = jobFor(continuedFixture);
-    // Enough time after staging for one batch (concurrency 1: one target), then too little.
-    const remaining = [600_000, 500];
+    // Enough time after staging to deploy and start the first target (concurrency 1), then too little
+    // to start the second one: it is deferred to the next invocation, untouched.
+    const remaining = [600_000, 600_000, 500];
     const shortOnTime = { getRemainingTimeInMillis: () => remaining.shift() ?? 500 };
 
     expect((await handlerUnderTest()(first, shortOnTime)).result).toBe('continue');
@@ -365,6 +366,12 @@ describe('codepipeline-action handler', () => {
     expect(progress?.executionDetails?.summary).toMatch(/1 of 2 targets done/);
     const deployedInto = () => [...new Set(lambdaWritesByAccount())];
     expect(deployedInto()).toEqual(['222222222222']);
+    // The deferred target is not in the invocation's one ledger entry.
+    const entries = () =>
+      objectsIn('ledger/orders-api/')
+        .filter((k) => k.includes('/entries/'))
+        .map((k) => world.readJson<LedgerEntry>(k) as LedgerEntry);
+    expect(entries().map((e) => e.targets.map((t) => t.account))).toEqual([['222222222222']]);
 
     // CodePipeline invokes the function again with the token, as a new job; it may land in a fresh
     // container, so nothing cached carries over.
@@ -388,6 +395,11 @@ describe('codepipeline-action handler', () => {
     expect(targetLines.map((l) => l.attributes.account)).toEqual(['333333333333']);
     expect(later.some((r) => r.operation === 'GetObject' && r.path.startsWith(`/${PIPELINE_BUCKET}/`))).toBe(false);
     expect(later.some((r) => r.operation === 'PutObject' && r.path.endsWith('.zip'))).toBe(false);
+    expect(
+      entries()
+        .map((e) => e.targets.map((t) => t.account))
+        .sort(),
+    ).toEqual([['222222222222'], ['333333333333']]);
     const final = success(second);
     expect(final?.continuationToken).toBeUndefined();
     expect(final?.outputVariables).toMatchObject({
@@ -399,6 +411,46 @@ describe('codepipeline-action handler', () => {
       '333333333333_eu-west-1_orders-api_version': '1',
       '333333333333_eu-west-1_orders-api_alias': 'live',
     });
+  });
+
+  it('prepares the artifact once and writes one ledger entry for a job with more targets than concurrency', async () => {
+    const inner = await makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "v3";' }]);
+    await putInput(continuedFixture, await makeZip([{ name: 'dist/orders-api.zip', content: inner }]));
+    const event = jobFor(continuedFixture);
+
+    // concurrency 1, two targets: one deployment, not one per batch.
+    expect((await handlerUnderTest()(event, plenty)).result).toBe('success');
+
+    expect([...new Set(lambdaWritesByAccount())].sort()).toEqual(['222222222222', '333333333333']);
+    const artifactReads = requests.filter(
+      (r) => r.operation === 'GetObject' && r.path.startsWith(`/${BUCKET}/artifacts/orders-api/`),
+    );
+    expect(artifactReads).toHaveLength(1);
+    const entries = objectsIn('ledger/orders-api/')
+      .filter((k) => k.includes('/entries/'))
+      .map((k) => world.readJson<LedgerEntry>(k) as LedgerEntry);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ stage: 'dev', trigger: 'pipeline', outcome: 'succeeded' });
+    expect(entries[0]?.targets.map((t) => t.account).sort()).toEqual(['222222222222', '333333333333']);
+  });
+
+  it('continues with every target, recording nothing, when time runs out before the first target starts', async () => {
+    const inner = await makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "v4";' }]);
+    await putInput(continuedFixture, await makeZip([{ name: 'dist/orders-api.zip', content: inner }]));
+    const first = jobFor(continuedFixture);
+    const remaining = [600_000, 500];
+    const shortOnTime = { getRemainingTimeInMillis: () => remaining.shift() ?? 500 };
+
+    expect((await handlerUnderTest()(first, shortOnTime)).result).toBe('continue');
+
+    expect(success(first)?.executionDetails?.summary).toMatch(/0 of 2 targets done/);
+    expect(lambdaWrites()).toEqual([]);
+    expect(objectsIn('ledger/orders-api/').filter((k) => k.includes('/entries/'))).toEqual([]);
+
+    const second = resultOf(first)?.continuation as unknown as JobEvent;
+    runtime = world.newRuntime();
+    expect((await handlerUnderTest()(second, plenty)).result).toBe('success');
+    expect([...new Set(lambdaWritesByAccount())].sort()).toEqual(['222222222222', '333333333333']);
   });
 
   it('fails clearly on a garbled continuation token', async () => {
