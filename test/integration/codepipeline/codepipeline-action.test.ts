@@ -167,7 +167,8 @@ describe('CodePipeline invoke action against the sandbox', () => {
     const fn = await makeFunctionZip('pipeline-2');
     const input = await putInput('orders-pipeline/BuildOutput/d4e5f6.zip', fn);
     const event = createJob('{"app":"orders-api","stage":"dev","build":"101"}', [input]);
-    const remaining = [600_000, 500];
+    // Time to deploy and start the first target, then too little to start the second.
+    const remaining = [600_000, 600_000, 500];
 
     expect((await handler(event, { getRemainingTimeInMillis: () => remaining.shift() ?? 500 })).result).toBe(
       'continue',

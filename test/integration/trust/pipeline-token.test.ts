@@ -64,7 +64,8 @@ describe('continuation tokens carry no trusted facts', () => {
 
     // The first invocation deploys the first target, then runs out of time.
     const first = job();
-    const remaining = [600_000, 500];
+    // Time to deploy and start the first target, then too little to start the second.
+    const remaining = [600_000, 600_000, 500];
     const started = await handler(first, { getRemainingTimeInMillis: () => remaining.shift() ?? 500 });
     expect(started.result).toBe('continue');
     const token = w.sandbox.codepipeline.getJobResult(first['CodePipeline.job'].id)?.success?.continuationToken;
