@@ -266,11 +266,15 @@ export async function releaseToStage(runtime: Runtime, log: DeployLog, req: Stag
         );
         await recordAttempt(runtime, entry);
         await started;
-        await notify(
-          failed.length > 0 ? 'failed' : 'succeeded',
-          failed.length > 0 ? 0 : 100,
-          entry.reason ?? `${artifact.build} serves 100%`,
-        );
+        // Targets left for the caller's next invocation (the pipeline's continuation): the stage has
+        // not succeeded yet, so only a failure is news.
+        if (failed.length > 0 || deferred.length === 0) {
+          await notify(
+            failed.length > 0 ? 'failed' : 'succeeded',
+            failed.length > 0 ? 0 : 100,
+            entry.reason ?? `${artifact.build} serves 100%`,
+          );
+        }
         const pruned = failed.length === 0 ? await pruneDeployed(runtime, log, req, outcomes) : [];
         return {
           stage,

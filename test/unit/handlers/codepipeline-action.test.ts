@@ -372,6 +372,9 @@ describe('codepipeline-action handler', () => {
         .filter((k) => k.includes('/entries/'))
         .map((k) => world.readJson<LedgerEntry>(k) as LedgerEntry);
     expect(entries().map((e) => e.targets.map((t) => t.account))).toEqual([['222222222222']]);
+    // Half the stage is not a success: nothing says `succeeded` until the last target is done.
+    const states = () => world.world.sandbox.eventbridge.captured({ source: 'ferry' }).map((e) => e.detail.state);
+    expect(states()).not.toContain('succeeded');
 
     // CodePipeline invokes the function again with the token, as a new job; it may land in a fresh
     // container, so nothing cached carries over.
@@ -402,6 +405,7 @@ describe('codepipeline-action handler', () => {
     ).toEqual([['222222222222'], ['333333333333']]);
     const final = success(second);
     expect(final?.continuationToken).toBeUndefined();
+    expect(states().filter((state) => state === 'succeeded')).toHaveLength(1);
     expect(final?.outputVariables).toMatchObject({
       checksum: sha256(inner),
       targetCount: '2',
