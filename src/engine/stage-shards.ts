@@ -8,7 +8,13 @@
  */
 import type { Target } from '../core/config.js';
 import { describeError, isFerryError } from '../core/errors.js';
-import { type LedgerEntry, LedgerOutcome, type LedgerTarget } from '../core/ledger-model.js';
+import {
+  buildLedgerEntry,
+  describeSource,
+  type LedgerEntry,
+  LedgerOutcome,
+  type LedgerTarget,
+} from '../core/ledger-model.js';
 import {
   aggregateShards,
   manifestKey,
@@ -220,19 +226,18 @@ export async function aggregateDeployment(
   const result = aggregateShards(manifest, records);
   if (!result.complete) return { complete: false, pending: result.pending };
   const failed = result.failed;
-  const entry: LedgerEntry = {
-    schema: 1,
-    id: manifest.deploymentId,
+  // The same shape as every other deployment's entry (one builder), under the deployment's id.
+  const entry = buildLedgerEntry({
+    attempt: { id: manifest.deploymentId, startedAt: manifest.startedAt },
     app: manifest.app,
     stage: manifest.stage,
     build: manifest.build,
     codeSha256: manifest.codeSha256,
-    source: manifest.source,
+    source: describeSource(manifest.source),
     targets: result.targets,
     trigger: manifest.trigger,
     caller: manifest.caller,
     ...(manifest.pipeline ? { pipeline: manifest.pipeline } : {}),
-    startedAt: manifest.startedAt,
     endedAt: new Date(runtime.now()).toISOString(),
     outcome: failed.length > 0 ? LedgerOutcome.Failed : LedgerOutcome.Succeeded,
     reason:
@@ -243,7 +248,7 @@ export async function aggregateDeployment(
             .join('; ')}${failed.length > 20 ? '; …' : ''}`
         : `deployed in ${manifest.shards.length} shard(s), ${records.reduce((n, r) => n + (r?.invocations ?? 0), 0)} invocation(s)`,
     ...(manifest.forced ? { forced: manifest.forced } : {}),
-  };
+  });
   let recordedHere = true;
   try {
     await writeEntry(runtime, entry);
