@@ -1,9 +1,11 @@
 // One invocation of ferry's upload function, alone in its process as in a Lambda container:
 // imports the bundle, calls the handler once with the event (an S3 notification or one of ferry's
 // own shard events) and a context whose remaining time runs down from the given limit, then writes
-// the result and the process's peak RSS to a file.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// the result and the process's peak RSS to a file. The sandbox runs in another process, so the
+// peak is ferry's own. (Also the memory section's deploy, with 900 s to run.)
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { readPeakRss } from './peak-rss.mjs';
 
 const [bundle, eventFile, outFile, limitMs] = process.argv.slice(2);
 if (!bundle || !eventFile || !outFile || !limitMs)
@@ -31,12 +33,3 @@ try {
 }
 writeFileSync(outFile, JSON.stringify({ maxRssBytes: readPeakRss(), result, error }));
 process.exitCode = error ? 1 : 0;
-
-/** This process's own peak RSS (VmHWM; getrusage carries the parent's across fork and exec). */
-function readPeakRss() {
-  if (existsSync('/proc/self/status')) {
-    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (match) return Number(match[1]) * 1024;
-  }
-  return process.resourceUsage().maxRSS * 1024;
-}

@@ -11,7 +11,8 @@ if (file) {
   });
 }
 
-function readPeakRss() {
+/** This process's own peak RSS in bytes (also used by ferry-invocation.mjs). */
+export function readPeakRss() {
   if (existsSync('/proc/self/status')) {
     const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
     if (match) return Number(match[1]) * 1024;

@@ -203,7 +203,7 @@ async function deployWithHandler(ctx: BenchContext, world: WorldProcess, bundle:
   await writeFile(outFile, '');
   const run = await runProcess(
     process.execPath,
-    [join(ctx.repoRoot, 'bench', 'children', 'deploy-handler.mjs'), bundle, eventFile, outFile],
+    [join(ctx.repoRoot, 'bench', 'children', 'ferry-invocation.mjs'), bundle, eventFile, outFile, '900000'],
     {
       cwd: ctx.workDir,
       env: {

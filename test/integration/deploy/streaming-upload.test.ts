@@ -10,27 +10,14 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UPLOAD_PART_BYTES } from '../../../src/core/upload-parts.js';
 import { type CliWorld, startCliWorld } from '../../support/cli-world.js';
+import { DEV_AND_PROD } from '../../support/ferry-worlds.js';
 import { type FerryWorld, makeFunctionZip, recordLog } from '../../support/sandbox-harness.js';
 
 const MiB = 1024 * 1024;
 const REGION = 'eu-west-1';
 const DEV = '222222222222';
 const PROD = '444444444444';
-const CONFIG = {
-  artifactBucket: 'ferry-artifacts-111111111111',
-  region: REGION,
-  externalId: 'ferry-sandbox-external-id',
-  stages: [{ name: 'dev' }, { name: 'prod' }],
-  apps: {
-    'orders-api': {
-      targets: {
-        dev: [{ account: DEV, function: 'orders-api' }],
-        prod: [{ account: PROD, function: 'orders-api' }],
-      },
-      promotions: [{ from: 'dev', to: 'prod' }],
-    },
-  },
-};
+const CONFIG = DEV_AND_PROD;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 let cli: CliWorld;
 let world: FerryWorld;

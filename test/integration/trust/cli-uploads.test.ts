@@ -8,26 +8,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readHistory } from '../../../src/engine/ledger.js';
 import type { Runtime } from '../../../src/runtime/create-runtime.js';
 import { type CliWorld, startCliWorld } from '../../support/cli-world.js';
+import { DEV_AND_PROD } from '../../support/ferry-worlds.js';
 import { type FerryWorld, recordLog } from '../../support/sandbox-harness.js';
 
 const REGION = 'eu-west-1';
 const DEV = '222222222222';
 const PROD = '444444444444';
-const CONFIG = {
-  artifactBucket: 'ferry-artifacts-111111111111',
-  region: REGION,
-  externalId: 'ferry-sandbox-external-id',
-  stages: [{ name: 'dev' }, { name: 'prod' }],
-  apps: {
-    'orders-api': {
-      targets: {
-        dev: [{ account: DEV, function: 'orders-api' }],
-        prod: [{ account: PROD, function: 'orders-api' }],
-      },
-      promotions: [{ from: 'dev', to: 'prod' }],
-    },
-  },
-};
+const CONFIG = DEV_AND_PROD;
 let cli: CliWorld;
 let world: FerryWorld;
 let runtime: Runtime;
