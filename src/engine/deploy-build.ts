@@ -14,7 +14,7 @@ import {
   isFerryError,
   isTransient,
 } from '../core/errors.js';
-import { buildLedgerEntry, LedgerOutcome, Trigger } from '../core/ledger-model.js';
+import { buildLedgerEntry, describeSource, LedgerOutcome, Trigger } from '../core/ledger-model.js';
 import type { Runtime } from '../runtime/create-runtime.js';
 import { type BuildDeployRequest, type BuildDeployResult, BuildStatus } from './build-request.js';
 import { type DeployLog, describeFailureFields } from './deploy-log.js';
@@ -182,12 +182,7 @@ async function recordRefusal(
   rejected: boolean,
 ): Promise<void> {
   const { location } = request;
-  const source = {
-    bucket: location.bucket,
-    key: location.key,
-    ...(location.versionId ? { versionId: location.versionId } : {}),
-    region: location.region,
-  };
+  const source = { ...describeSource(location), region: location.region };
   for (const stage of request.stages) {
     try {
       if (rejected) {
